@@ -1,0 +1,257 @@
+"""The catalog (titles and what describes them) and engagement (what profiles do with them)."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.maturity import MaturityRating, level_of
+from accounts.models import Profile
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TitleKind(models.TextChoices):
+    FILM = "film", "Film"
+    SERIES = "series", "Series"
+
+
+class Title(models.Model):
+    kind = models.CharField(max_length=10, choices=TitleKind.choices, default=TitleKind.FILM, db_index=True)
+    name = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=320, unique=True)
+    synopsis = models.TextField(blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    # Films: the running time. Series: a typical episode's.
+    runtime_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    maturity_rating = models.CharField(max_length=8, choices=MaturityRating.choices, default=MaturityRating.UNRATED)
+    # Denormalized from maturity_rating (see accounts.maturity) so one comparison filters.
+    maturity_level = models.PositiveSmallIntegerField(default=5, editable=False, db_index=True)
+    genres = models.ManyToManyField(Genre, related_name="titles", blank=True)
+    tags = models.ManyToManyField(Tag, through="TitleTag", related_name="titles", blank=True)
+    people = models.ManyToManyField(Person, through="Credit", related_name="titles", blank=True)
+    external_id = models.CharField(max_length=64, unique=True, help_text="ml:<movieId> for MovieLens titles")
+    imdb_id = models.CharField(max_length=16, blank=True)
+    tmdb_id = models.CharField(max_length=16, blank=True)
+    date_added = models.DateTimeField(default=timezone.now, db_index=True)
+    is_published = models.BooleanField(default=True, db_index=True)
+    artwork = models.ImageField(upload_to="artwork/", blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["is_published", "maturity_level"], name="title_visible_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.year})" if self.year else self.name
+
+    def save(self, *args, **kwargs):
+        self.maturity_level = level_of(self.maturity_rating)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("title-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_series(self) -> bool:
+        return self.kind == TitleKind.SERIES
+
+
+class TitleTag(models.Model):
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="title_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="title_tags")
+    weight = models.FloatField(default=1.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["title", "tag"], name="unique_title_tag")]
+        ordering = ["-weight"]
+
+
+class CreditRole(models.TextChoices):
+    ACTOR = "actor", "Actor"
+    DIRECTOR = "director", "Director"
+    WRITER = "writer", "Writer"
+    CREATOR = "creator", "Creator"
+
+
+class Credit(models.Model):
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="credits")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="credits")
+    role = models.CharField(max_length=10, choices=CreditRole.choices, default=CreditRole.ACTOR)
+    order = models.PositiveSmallIntegerField(default=0, help_text="Billing order; 0 is top-billed")
+    character = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["title", "person", "role"], name="unique_credit")]
+
+
+class Season(models.Model):
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="seasons")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["title", "number"], name="unique_season")]
+
+    def __str__(self) -> str:
+        return self.name or f"Season {self.number}"
+
+
+class Episode(models.Model):
+    # `title` duplicates season.title so episode lookups and viewing rows need no join.
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="episodes")
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="episodes")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    synopsis = models.TextField(blank=True)
+    runtime_minutes = models.PositiveSmallIntegerField(default=30)
+
+    class Meta:
+        ordering = ["season__number", "number"]
+        constraints = [models.UniqueConstraint(fields=["season", "number"], name="unique_episode")]
+
+    def __str__(self) -> str:
+        return f"S{self.season.number}E{self.number} {self.name}"
+
+
+class Collection(models.Model):
+    """An admin-curated, ordered row on the home page."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower comes first on the home page")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    titles = models.ManyToManyField(Title, through="CollectionItem", related_name="collections")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def live_q(now=None) -> Q:
+        now = now or timezone.now()
+        return (
+            Q(is_active=True)
+            & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+            & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        )
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="collection_items")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["collection", "title"], name="unique_collection_item")]
+
+
+# --- Engagement: personal data of a profile --------------------------------------------------
+
+
+class RatingValue(models.TextChoices):
+    DOWN = "down", "Not for me"
+    UP = "up", "I like this"
+    LOVE = "love", "Love this!"
+
+
+class Rating(models.Model):
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="ratings")
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="ratings")
+    value = models.CharField(max_length=4, choices=RatingValue.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_rating")]
+        indexes = [models.Index(fields=["profile", "-updated_at"], name="rating_profile_recent_idx")]
+
+
+class ViewingActivity(models.Model):
+    """One row per profile and title (and episode), updated in place by the player's heartbeats."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="viewing")
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="viewing")
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, null=True, blank=True, related_name="viewing")
+    position_seconds = models.PositiveIntegerField(default=0)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    completed = models.BooleanField(default=False)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_watched_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "viewing activity"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "title"], condition=Q(episode__isnull=True), name="unique_viewing_film"
+            ),
+            models.UniqueConstraint(
+                fields=["profile", "episode"], condition=Q(episode__isnull=False), name="unique_viewing_episode"
+            ),
+        ]
+        indexes = [models.Index(fields=["profile", "-last_watched_at"], name="viewing_profile_recent_idx")]
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.position_seconds / self.duration_seconds) if self.duration_seconds else 0.0
+
+
+class ListEntry(models.Model):
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="list_entries")
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="list_entries")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "list entries"
+        ordering = ["-added_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_list_entry")]
+
+
+class SearchQuery(models.Model):
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="searches")
+    query = models.CharField(max_length=200)
+    result_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "search queries"
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,139 @@
+"""The single write point of each kind of engagement.
+
+Each function asks the consent gate (where a purpose covers the signal) before writing, so
+nothing is collected and filtered later, and moves the profile's engagement stamp so the
+recommender's per-profile cache is refreshed on the next request.
+
+Callers pass a title already fetched through a visibility-checking selector
+(`catalog.selectors.title_get_for_profile`); these functions don't re-check maturity.
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Profile
+from privacy import consent
+
+from .models import Episode, ListEntry, Rating, RatingValue, SearchQuery, Title, ViewingActivity
+
+# A viewing counts as finished once this share of it has been watched (credits roll).
+COMPLETION_SHARE = 0.9
+SEARCH_QUERY_MAX_LENGTH = 200
+
+
+def _touch(profile: Profile) -> None:
+    Profile.objects.filter(pk=profile.pk).update(engagement_stamp=F("engagement_stamp") + 1)
+    profile.engagement_stamp += 1
+
+
+@transaction.atomic
+def rating_set(*, profile: Profile, title: Title, value: str) -> tuple[Rating, bool]:
+    """Create or change the profile's rating of the title. Returns (rating, created)."""
+    if value not in RatingValue.values:
+        raise ValueError(f"rating must be one of {', '.join(RatingValue.values)}")
+    now = timezone.now()
+    rating, created = Rating.objects.update_or_create(
+        profile=profile, title=title, defaults={"value": value, "updated_at": now}, create_defaults={
+            "value": value, "created_at": now, "updated_at": now}
+    )
+    _touch(profile)
+    return rating, created
+
+
+@transaction.atomic
+def rating_delete(*, profile: Profile, title: Title) -> bool:
+    deleted, _ = Rating.objects.filter(profile=profile, title=title).delete()
+    if deleted:
+        _touch(profile)
+    return bool(deleted)
+
+
+@transaction.atomic
+def viewing_record(
+    *,
+    profile: Profile,
+    title: Title,
+    episode: Episode | None,
+    position_seconds: int,
+    duration_seconds: int,
+) -> ViewingActivity | None:
+    """Record a player heartbeat: one row per profile and title/episode, updated in place.
+
+    Returns None, writing nothing, when the account has not consented to viewing history.
+    """
+    if episode is not None and episode.title_id != title.pk:
+        raise ValueError("episode does not belong to this title")
+    if duration_seconds <= 0 or position_seconds < 0:
+        raise ValueError("position must be >= 0 and duration > 0")
+    if not consent.allows(profile.account_id, "viewing_history"):
+        return None
+    position_seconds = min(position_seconds, duration_seconds)
+    now = timezone.now()
+    finished = position_seconds >= COMPLETION_SHARE * duration_seconds
+    activity, created = ViewingActivity.objects.select_for_update().get_or_create(
+        profile=profile,
+        title=title,
+        episode=episode,
+        defaults={
+            "position_seconds": position_seconds,
+            "duration_seconds": duration_seconds,
+            "completed": finished,
+            "started_at": now,
+            "last_watched_at": now,
+        },
+    )
+    newly_finished = False
+    if not created:
+        newly_finished = finished and not activity.completed
+        activity.position_seconds = position_seconds
+        activity.duration_seconds = duration_seconds
+        activity.completed = activity.completed or finished
+        activity.last_watched_at = now
+        activity.save(update_fields=["position_seconds", "duration_seconds", "completed", "last_watched_at"])
+    # Heartbeats arrive every few seconds; only a new viewing or a finish changes taste.
+    if created or newly_finished:
+        _touch(profile)
+    return activity
+
+
+@transaction.atomic
+def viewing_delete(*, profile: Profile, title: Title | None = None) -> int:
+    """Remove the profile's viewing history for one title (all its episodes), or all of it."""
+    qs = ViewingActivity.objects.filter(profile=profile)
+    if title is not None:
+        qs = qs.filter(title=title)
+    deleted, _ = qs.delete()
+    if deleted:
+        _touch(profile)
+    return deleted
+
+
+@transaction.atomic
+def list_add(*, profile: Profile, title: Title) -> tuple[ListEntry, bool]:
+    entry, created = ListEntry.objects.get_or_create(profile=profile, title=title)
+    if created:
+        _touch(profile)
+    return entry, created
+
+
+@transaction.atomic
+def list_remove(*, profile: Profile, title: Title) -> bool:
+    deleted, _ = ListEntry.objects.filter(profile=profile, title=title).delete()
+    if deleted:
+        _touch(profile)
+    return bool(deleted)
+
+
+def search_record(*, profile: Profile, query: str, result_count: int) -> SearchQuery | None:
+    """Keep a search (for the profile's history and content-gap insights), if consented."""
+    query = " ".join(query.split())[:SEARCH_QUERY_MAX_LENGTH]
+    if not query or not consent.allows(profile.account_id, "search_history"):
+        return None
+    return SearchQuery.objects.create(profile=profile, query=query, result_count=result_count)
+
+
+@transaction.atomic
+def search_history_delete(*, profile: Profile) -> int:
+    deleted, _ = SearchQuery.objects.filter(profile=profile).delete()
+    return deleted

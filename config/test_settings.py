@@ -1,0 +1,22 @@
+"""Settings for the test suite: the real ones, made fast where speed costs nothing real."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("HTTPS", "false")
+
+from .settings import *  # noqa: E402,F403
+from .settings import BASE_DIR, env  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Test artefacts go to a scratch folder, never into the developer's var/.
+PRIVATE_ROOT = Path(env("TEST_PRIVATE_ROOT", default=str(BASE_DIR / "var" / "test")))
+MODEL_ROOT = PRIVATE_ROOT / "models"
+EXPORT_ROOT = PRIVATE_ROOT / "exports"
+MEDIA_ROOT = PRIVATE_ROOT / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
