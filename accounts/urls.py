@@ -1,17 +1,32 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from config.placeholders import todo
+from . import views
 
 urlpatterns = [
-    path("accounts/login/", todo, name="login"),
-    path("accounts/logout/", todo, name="logout"),
-    path("accounts/signup/", todo, name="signup"),
-    path("accounts/password/change/", todo, name="password_change"),
-    path("accounts/password/reset/", todo, name="password_reset"),
-    path("profiles/", todo, name="profile-picker"),
-    path("profiles/new/", todo, name="profile-create"),
-    path("profiles/<int:pk>/select/", todo, name="profile-select"),
-    path("profiles/<int:pk>/edit/", todo, name="profile-edit"),
-    path("profiles/<int:pk>/delete/", todo, name="profile-delete"),
-    path("profiles/<int:pk>/avatar.svg", todo, name="profile-avatar"),
+    # Django's LoginView: AuthenticationForm passes `request` to authenticate() (axes needs it),
+    # the session key rotates on login, and `next` is honoured only for this host.
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("profiles/", views.profile_picker, name="profile-picker"),
+    path("profiles/new/", views.profile_create, name="profile-create"),
+    path("profiles/<int:pk>/select/", views.profile_select, name="profile-select"),
+    path("profiles/<int:pk>/edit/", views.profile_edit, name="profile-edit"),
+    path("profiles/<int:pk>/delete/", views.profile_delete, name="profile-delete"),
+    path("profiles/<int:pk>/avatar.svg", views.profile_avatar, name="profile-avatar"),
 ]

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import apis
+
+urlpatterns = [
+    path("titles/", apis.TitleListApi.as_view(), name="api-titles"),
+    path("titles/<int:pk>/", apis.TitleDetailApi.as_view(), name="api-title"),
+    path("profiles/<int:pid>/ratings/", apis.RatingListApi.as_view(), name="api-ratings"),
+    path("profiles/<int:pid>/ratings/<int:title_id>/", apis.RatingDetailApi.as_view(), name="api-rating"),
+    path("profiles/<int:pid>/my-list/", apis.MyListApi.as_view(), name="api-my-list"),
+    path("profiles/<int:pid>/my-list/<int:title_id>/", apis.MyListItemApi.as_view(), name="api-my-list-item"),
+    path("profiles/<int:pid>/viewing/", apis.ViewingApi.as_view(), name="api-viewing"),
+]

@@ -2,13 +2,50 @@
 
 A Row is what the home page and the API render: a key (the HTML hook `data-row`), a
 heading, a reason a person can read, and its titles, each with its own reason.
+
+How the rows stay cheap (the home page must cost a fixed, small number of queries however
+big the catalog and however many rows):
+- each row first produces a `RowSpec`: only title ids and reasons, from ONE query (trending
+  and genre rows: two), always restricted to `visible_titles(profile)`;
+- the rows that are the same for every profile at one maturity setting (trending, new
+  arrivals, genre rows) are cached by that setting for `SHARED_TTL` seconds; personal rows
+  (continue watching, my list) are never cached, so they can't leak across profiles;
+- `rows_from_specs` then fetches every Title of every row in one query.
+
+The recommender reuses the specs (`row_specs`) as candidates it re-ranks for a profile.
 """
 
+import logging
+import math
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Subquery, Value
+from django.db.models.expressions import Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Profile
 
-from .models import Title
+from .models import Collection, CollectionItem, Genre, ListEntry, Rating, Title, ViewingActivity
+from .selectors import visible_titles
+
+ROW_LIMIT = 20
+GENRE_ROWS = 4
+SHARED_TTL = 60
+TRENDING_WINDOW_DAYS = 7
+# Trending weighs each view or rating by exp(-age / TRENDING_DECAY_DAYS): yesterday counts
+# for about 0.6, a week ago for 0.03.
+TRENDING_DECAY_DAYS = 2.0
+# Continue watching reads this many recent unfinished viewings to find ROW_LIMIT titles
+# (a series has one viewing per episode).
+CONTINUE_SCAN = ROW_LIMIT * 5
+CACHE_VERSION = 1
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,6 +64,238 @@ class Row:
     items: list[RowItem] = field(default_factory=list)
 
 
+@dataclass
+class RowSpec:
+    """A row before its titles are loaded: ids only, so it is cheap to cache and to merge."""
+
+    key: str
+    title: str
+    reason: str
+    # (title id, reason, progress or None), in display order.
+    items: list[tuple[int, str, float | None]] = field(default_factory=list)
+
+    def as_cacheable(self) -> dict:
+        return {"key": self.key, "title": self.title, "reason": self.reason, "items": [list(i) for i in self.items]}
+
+    @classmethod
+    def from_cached(cls, data: dict) -> "RowSpec":
+        return cls(data["key"], data["title"], data["reason"], [tuple(i) for i in data["items"]])
+
+
+class _Count(Func):
+    """COUNT(*) in a correlated subquery without a GROUP BY (works on PostgreSQL and SQLite)."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+def _visible_ids(profile: Profile):
+    return visible_titles(profile).values("pk")
+
+
+def _shared_key(name: str, profile: Profile) -> str:
+    # Everything that changes visible_titles(profile) must be in the key.
+    return f"catalog:rows:v{CACHE_VERSION}:{name}:{profile.maturity_limit}:{int(profile.is_kids)}"
+
+
+def _cached_specs(name: str, profile: Profile, build) -> list[RowSpec]:
+    key = _shared_key(name, profile)
+    # A cache outage (Redis down) must cost speed, never the page: log it and build afresh.
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("home row cache unavailable", exc_info=True)
+        cached = None
+    if cached is not None:
+        return [RowSpec.from_cached(d) for d in cached]
+    specs = build(profile)
+    try:
+        cache.set(key, [s.as_cacheable() for s in specs], SHARED_TTL)
+    except Exception:
+        logger.warning("home row cache unavailable", exc_info=True)
+    return specs
+
+
+# --- Personal rows (never cached) ----------------------------------------------------------
+
+
+def continue_watching_spec(profile: Profile) -> RowSpec:
+    rows = (
+        ViewingActivity.objects.filter(profile=profile, completed=False, title__in=_visible_ids(profile))
+        .order_by("-last_watched_at", "-id")
+        .values_list("title_id", "position_seconds", "duration_seconds", "episode__season__number", "episode__number")[
+            :CONTINUE_SCAN
+        ]
+    )
+    items, seen = [], set()
+    for title_id, position, duration, season, episode in rows:
+        if title_id in seen:
+            continue
+        seen.add(title_id)
+        progress = min(1.0, position / duration) if duration else 0.0
+        minutes_left = max(1, math.ceil((duration - position) / 60)) if duration else None
+        where = f"S{season}:E{episode} · " if season is not None else ""
+        reason = f"{where}{minutes_left} min left" if minutes_left else f"{where}Continue"
+        items.append((title_id, reason, progress))
+        if len(items) >= ROW_LIMIT:
+            break
+    return RowSpec("continue-watching", "Continue watching", "Pick up where you left off", items)
+
+
+def my_list_spec(profile: Profile) -> RowSpec:
+    entries = (
+        ListEntry.objects.filter(profile=profile, title__in=_visible_ids(profile))
+        .order_by("-added_at", "-id")
+        .values_list("title_id", "added_at")[:ROW_LIMIT]
+    )
+    items = [(tid, f"On your list since {date_format(added, 'M j')}", None) for tid, added in entries]
+    return RowSpec("my-list", "My List", "Titles you saved to watch later", items)
+
+
+# --- Shared rows (cached per maturity setting) -----------------------------------------------
+
+
+def trending_scores(profile: Profile, *, now=None) -> dict[int, float]:
+    """Time-decayed activity of the last week: sum of exp(-age/decay) over views and ratings.
+
+    Counted per title and day in the database (one query, result size bounded by titles x
+    days); the age of a day's events is taken at the middle of that day, never in the future.
+    """
+    now = now or timezone.now()
+    since = now - timedelta(days=TRENDING_WINDOW_DAYS)
+    visible = _visible_ids(profile)
+    views, ratings = (
+        model.objects.filter(**{f"{stamp}__gte": since}, title__in=visible)
+        .annotate(day=TruncDate(stamp))
+        .order_by()
+        .values("title_id", "day")
+        .annotate(n=Count("pk"))
+        .values_list("title_id", "day", "n")
+        for model, stamp in ((ViewingActivity, "last_watched_at"), (Rating, "updated_at"))
+    )
+    per_day = views.union(ratings, all=True)  # one round trip for both kinds of activity
+    scores: dict[int, float] = defaultdict(float)
+    for title_id, day, n in per_day:
+        # TruncDate buckets in the current time zone; take each day's events at its noon.
+        midday = datetime.combine(day, time(12), tzinfo=timezone.get_current_timezone())
+        age_days = max(0.0, (now - midday).total_seconds() / 86400)
+        scores[title_id] += n * math.exp(-age_days / TRENDING_DECAY_DAYS)
+    return dict(scores)
+
+
+def _build_trending(profile: Profile) -> list[RowSpec]:
+    scores = trending_scores(profile)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:ROW_LIMIT]
+    items = [(tid, f"#{rank} trending this week", None) for rank, (tid, _) in enumerate(ranked, start=1)]
+    return [RowSpec("trending", "Trending now", "What people are watching and rating this week", items)]
+
+
+def _build_new_arrivals(profile: Profile) -> list[RowSpec]:
+    titles = visible_titles(profile).order_by("-date_added", "-id").values_list("pk", "date_added")[:ROW_LIMIT]
+    items = [(tid, f"Added {date_format(added, 'M j')}", None) for tid, added in titles]
+    return [RowSpec("new-arrivals", "New arrivals", "Recently added to Marquee", items)]
+
+
+def _build_genres(profile: Profile) -> list[RowSpec]:
+    visible = visible_titles(profile)
+    genre_ratings = Rating.objects.filter(title__genres=OuterRef("pk")).values(n=_Count())
+    genres = list(
+        Genre.objects.filter(Exists(visible.filter(genres=OuterRef("pk"))))
+        .annotate(popularity=Coalesce(Subquery(genre_ratings), Value(0)))
+        .order_by("-popularity", "name")
+        .values_list("pk", "name", "slug")[:GENRE_ROWS]
+    )
+    if not genres:
+        return []
+    link = Title.genres.through
+    title_ratings = Rating.objects.filter(title_id=OuterRef("title_id")).values(n=_Count())
+    title_viewers = ViewingActivity.objects.filter(title_id=OuterRef("title_id")).values(n=_Count())
+    pairs = (
+        link.objects.filter(genre_id__in=[g[0] for g in genres], title_id__in=visible.values("pk"))
+        .annotate(popularity=Coalesce(Subquery(title_ratings), Value(0)) + Coalesce(Subquery(title_viewers), Value(0)))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("genre_id")],
+                order_by=[F("popularity").desc(), F("title__date_added").desc(), F("title_id").desc()],
+            )
+        )
+        .filter(rank__lte=ROW_LIMIT)
+        .values_list("genre_id", "title_id", "rank")
+    )
+    by_genre: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for genre_id, title_id, rank in pairs:
+        by_genre[genre_id].append((rank, title_id))
+    specs = []
+    for genre_id, name, slug in genres:
+        ranked = sorted(by_genre.get(genre_id, []))
+        items = [(tid, f"Popular in {name}", None) for _, tid in ranked]
+        specs.append(RowSpec(f"genre-{slug}", f"Popular in {name}", f"Most watched and rated {name} titles", items))
+    return specs
+
+
+def trending_spec(profile: Profile) -> RowSpec:
+    return _cached_specs("trending", profile, _build_trending)[0]
+
+
+def new_arrivals_spec(profile: Profile) -> RowSpec:
+    return _cached_specs("new-arrivals", profile, _build_new_arrivals)[0]
+
+
+def genre_specs(profile: Profile) -> list[RowSpec]:
+    return _cached_specs("genres", profile, _build_genres)
+
+
+def collection_specs(profile: Profile, *, now=None) -> list[RowSpec]:
+    """Live collections in position order, their visible items in order (one query, uncached,
+    so an admin switching a collection on or off is seen at once)."""
+    rows = (
+        CollectionItem.objects.filter(
+            collection__in=Collection.objects.filter(Collection.live_q(now)), title__in=_visible_ids(profile)
+        )
+        .order_by("collection__position", "collection_id", "position", "id")
+        .values_list("collection_id", "collection__name", "collection__slug", "collection__description", "title_id")
+    )
+    specs: dict[int, RowSpec] = {}
+    for collection_id, name, slug, description, title_id in rows:
+        spec = specs.get(collection_id)
+        if spec is None:
+            spec = specs[collection_id] = RowSpec(
+                f"collection-{slug}", name, description or f"Hand-picked by the Marquee team: {name}"
+            )
+        if len(spec.items) < ROW_LIMIT:
+            spec.items.append((title_id, f"Part of the collection “{name}”", None))
+    return list(specs.values())
+
+
+def row_specs(profile: Profile) -> list[RowSpec]:
+    """Every non-personalized row's candidates, in home-page order (empty rows included)."""
+    return [
+        continue_watching_spec(profile),
+        my_list_spec(profile),
+        trending_spec(profile),
+        new_arrivals_spec(profile),
+        *collection_specs(profile),
+        *genre_specs(profile),
+    ]
+
+
+def rows_from_specs(specs: list[RowSpec], *, profile: Profile) -> list[Row]:
+    """Load every title of every spec in one query; drop titles no longer visible and empty rows."""
+    ids = {tid for spec in specs for tid, _, _ in spec.items}
+    titles = visible_titles(profile).in_bulk(ids) if ids else {}
+    rows = []
+    for spec in specs:
+        items = [
+            RowItem(title=titles[tid], reason=reason, progress=progress)
+            for tid, reason, progress in spec.items
+            if tid in titles
+        ]
+        if items:
+            rows.append(Row(key=spec.key, title=spec.title, reason=spec.reason, items=items))
+    return rows
+
+
 def non_personalized_rows(*, profile: Profile) -> list[Row]:
     """Continue watching, My List, Trending now, New arrivals, Collections, genre rows."""
-    return []
+    return rows_from_specs(row_specs(profile), profile=profile)

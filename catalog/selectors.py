@@ -31,3 +31,276 @@ def title_get_for_profile(*, profile: Profile | None, slug: str | None = None, p
     """The title if this profile may see it, else Http404 (unknown, unpublished, too mature)."""
     lookup = {"slug": slug} if slug is not None else {"pk": pk}
     return get_object_or_404(visible_titles(profile), **lookup)
+
+
+# --- Browse, search and the profile's own pages (helper catb) ---------------------------------
+
+
+def titles_with_popularity(qs: QuerySet[Title]) -> QuerySet[Title]:
+    """Annotate `popularity`: how many ratings plus viewings a title has (all profiles).
+
+    Correlated counts rather than two joins: joining ratings and viewings together would
+    multiply them (a title with 300 of each would become 90,000 rows before counting).
+    """
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import Rating, ViewingActivity
+
+    def count_of(model):
+        counted = model.objects.filter(title=OuterRef("pk")).order_by().values("title").annotate(n=Count("*"))
+        return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
+
+    return qs.annotate(popularity=count_of(Rating) + count_of(ViewingActivity))
+
+
+def genres_for_nav(profile: Profile | None) -> QuerySet:
+    """Genres holding at least one title this profile may see (a kids profile gets no empty Horror)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import Genre
+
+    return Genre.objects.filter(
+        Exists(visible_titles(profile).filter(genres=OuterRef("pk")))
+    ).order_by("name")
+
+
+def list_entries_for_profile(profile: Profile) -> QuerySet:
+    """The profile's My List, newest first, only titles it may (still) see."""
+    from .models import ListEntry
+
+    return (
+        ListEntry.objects.filter(profile=profile, title__in=visible_titles(profile))
+        .select_related("title")
+        .order_by("-added_at", "-id")
+    )
+
+
+def ratings_for_profile(profile: Profile, *, value: str | None = None) -> QuerySet:
+    """The profile's ratings, most recently changed first, only titles it may (still) see."""
+    from .models import Rating
+
+    qs = Rating.objects.filter(profile=profile, title__in=visible_titles(profile))
+    if value:
+        qs = qs.filter(value=value)
+    return qs.select_related("title").order_by("-updated_at", "-id")
+
+
+def viewing_history_for_profile(profile: Profile) -> QuerySet:
+    """One row per title the profile watched: `title_id`, `last_watched_at`, `entries` (viewings).
+
+    A dict queryset, most recent first; `viewing_history_details` fills in a page of it.
+    """
+    from django.db.models import Count, Max
+
+    from .models import ViewingActivity
+
+    return (
+        ViewingActivity.objects.filter(profile=profile, title__in=visible_titles(profile))
+        .values("title_id")
+        .annotate(last_watched_at=Max("last_watched_at"), entries=Count("id"))
+        .order_by("-last_watched_at", "-title_id")
+    )
+
+
+def viewing_history_details(profile: Profile, rows: list[dict]) -> list[dict]:
+    """Add `title` and `latest` (the most recent ViewingActivity) to history rows: two queries."""
+    from .models import ViewingActivity
+
+    ids = [row["title_id"] for row in rows]
+    titles = Title.objects.in_bulk(ids)
+    latest: dict[int, ViewingActivity] = {}
+    activities = (
+        ViewingActivity.objects.filter(profile=profile, title_id__in=ids)
+        .select_related("episode__season")
+        .order_by("title_id", "-last_watched_at", "-id")
+    )
+    for activity in activities:
+        latest.setdefault(activity.title_id, activity)
+    return [
+        {**row, "title": titles[row["title_id"]], "latest": latest.get(row["title_id"])}
+        for row in rows
+        if row["title_id"] in titles
+    ]
+
+
+def title_get_for_history(*, profile: Profile, slug: str) -> Title:
+    """A title the profile may see or has in its viewing history, else Http404.
+
+    Removing one's own history must work even for a title since hidden from the profile
+    (unpublished, or its maturity limit lowered); anything else stays a 404.
+    """
+    from django.db.models import Q
+
+    from .models import ViewingActivity
+
+    watched = ViewingActivity.objects.filter(profile=profile).values("title_id")
+    return get_object_or_404(
+        Title.objects.filter(Q(pk__in=visible_titles(profile).values("pk")) | Q(pk__in=watched)), slug=slug
+    )
+
+
+def recent_searches(profile: Profile, *, limit: int = 10) -> list[str]:
+    """The profile's latest distinct search terms (its own history, shown to it only)."""
+    from .models import SearchQuery
+
+    seen: list[str] = []
+    for query in SearchQuery.objects.filter(profile=profile).order_by("-created_at", "-id").values_list(
+        "query", flat=True
+    )[: limit * 5]:
+        if query.lower() not in (s.lower() for s in seen):
+            seen.append(query)
+        if len(seen) == limit:
+            break
+    return seen
+
+
+# --- Title detail and player (helper "cata") ---------------------------------------------------
+
+MORE_LIKE_THIS_LIMIT = 12
+# Only the title's strongest tags take part in "More like this" (bounds the query).
+MORE_LIKE_THIS_TAGS = 20
+# A film or episode without a runtime plays for this long.
+DEFAULT_RUNTIME_MINUTES = 90
+
+
+def more_like_this(*, profile: Profile | None, title: Title, limit: int = MORE_LIKE_THIS_LIMIT) -> list[Title]:
+    """Visible titles sharing genres and tags with `title`, best first (two queries).
+
+    Score: 1 per shared genre + sum over shared tags of (their weight there x weight here).
+    """
+    from django.db.models import Case, F, FloatField, Func, OuterRef, Q, Subquery, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from .models import TitleTag
+
+    genre_ids = list(title.genres.values_list("pk", flat=True))
+    tag_weights = dict(
+        TitleTag.objects.filter(title=title).order_by("-weight").values_list("tag_id", "weight")[:MORE_LIKE_THIS_TAGS]
+    )
+    if not genre_ids and not tag_weights:
+        return []
+    link = Title.genres.through
+    genre_score = link.objects.filter(title_id=OuterRef("pk"), genre_id__in=genre_ids).values(
+        n=Func(F("id"), function="COUNT", output_field=FloatField())
+    )
+    here = Case(
+        *[When(tag_id=tag_id, then=Value(weight)) for tag_id, weight in tag_weights.items()],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    tag_score = (
+        TitleTag.objects.filter(title_id=OuterRef("pk"), tag_id__in=list(tag_weights))
+        .order_by()
+        .values("title_id")
+        .annotate(s=Sum(F("weight") * here, output_field=FloatField()))
+        .values("s")
+    )
+    candidates = Q(pk__in=link.objects.filter(genre_id__in=genre_ids).values("title_id")) | Q(
+        pk__in=TitleTag.objects.filter(tag_id__in=list(tag_weights)).values("title_id")
+    )
+    return list(
+        visible_titles(profile)
+        .filter(candidates)
+        .exclude(pk=title.pk)
+        .annotate(similarity=Coalesce(Subquery(genre_score), Value(0.0)) + Coalesce(Subquery(tag_score), Value(0.0)))
+        .filter(similarity__gt=0)
+        .order_by("-similarity", "-date_added", "-pk")[:limit]
+    )
+
+
+def runtime_seconds(title: Title, episode=None) -> int:
+    minutes = (episode.runtime_minutes if episode is not None else title.runtime_minutes) or DEFAULT_RUNTIME_MINUTES
+    return int(minutes) * 60
+
+
+def _episodes(title: Title) -> list:
+    return list(title.episodes.select_related("season").order_by("season__number", "number", "pk"))
+
+
+def playback_for(*, profile: Profile, title: Title, episodes: list | None = None) -> dict:
+    """Where Play starts: films resume an unfinished viewing; series go to the most recently
+    watched episode if unfinished, else the one after it, else the first."""
+    from .models import ViewingActivity
+
+    if title.is_series:
+        episodes = _episodes(title) if episodes is None else episodes
+        if not episodes:
+            return {"episode": None, "position": 0, "resume": False}
+        last = (
+            ViewingActivity.objects.filter(profile=profile, title=title, episode__isnull=False)
+            .order_by("-last_watched_at", "-pk")
+            .first()
+        )
+        if last is None:
+            return {"episode": episodes[0], "position": 0, "resume": False}
+        index = next((i for i, e in enumerate(episodes) if e.pk == last.episode_id), 0)
+        if not last.completed:
+            return {"episode": episodes[index], "position": last.position_seconds, "resume": last.position_seconds > 0}
+        following = episodes[index + 1] if index + 1 < len(episodes) else episodes[index]
+        return {"episode": following, "position": 0, "resume": False}
+    last = ViewingActivity.objects.filter(profile=profile, title=title, episode__isnull=True).first()
+    if last is None or last.completed:
+        return {"episode": None, "position": 0, "resume": False}
+    return {"episode": None, "position": last.position_seconds, "resume": last.position_seconds > 0}
+
+
+def title_detail_extras(*, profile: Profile, title: Title) -> dict:
+    """Everything the detail page shows besides the title itself, in a fixed number of queries."""
+    from django.db.models import Prefetch
+
+    from .models import Credit, CreditRole, Episode, ListEntry, Rating, TitleTag
+
+    credits = list(Credit.objects.filter(title=title).select_related("person").order_by("order", "pk"))
+    seasons = list(
+        title.seasons.prefetch_related(Prefetch("episodes", queryset=Episode.objects.order_by("number", "pk")))
+    )
+    episodes = [e for s in seasons for e in s.episodes.all()]
+    for episode in episodes:
+        # Already loaded through the prefetch; the property needs it without another query.
+        episode.season = next(s for s in seasons if s.pk == episode.season_id)
+    return {
+        "genres": list(title.genres.all()),
+        "tags": list(TitleTag.objects.filter(title=title).select_related("tag").order_by("-weight", "tag__name")),
+        "cast": [c for c in credits if c.role == CreditRole.ACTOR],
+        "directors": [c for c in credits if c.role == CreditRole.DIRECTOR],
+        "writers": [c for c in credits if c.role in (CreditRole.WRITER, CreditRole.CREATOR)],
+        "seasons": seasons,
+        "rating": Rating.objects.filter(profile=profile, title=title).values_list("value", flat=True).first() or "",
+        "in_list": ListEntry.objects.filter(profile=profile, title=title).exists(),
+        "playback": playback_for(profile=profile, title=title, episodes=episodes),
+        "more_like_this": more_like_this(profile=profile, title=title),
+    }
+
+
+def player_state(*, profile: Profile, title: Title, episode_id: int | None) -> dict:
+    """What the player plays: the episode (asked for, or where Play starts), its start
+    position (a resume), its duration, and the next episode. Another title's episode: 404."""
+    from django.http import Http404
+
+    from .models import ViewingActivity
+
+    episodes = _episodes(title) if title.is_series else []
+    if episode_id is not None:
+        episode = next((e for e in episodes if e.pk == episode_id), None)
+        if episode is None:
+            raise Http404("No such episode of this title.")
+        last = ViewingActivity.objects.filter(profile=profile, episode=episode).first()
+        position = last.position_seconds if last is not None and not last.completed else 0
+    else:
+        playback = playback_for(profile=profile, title=title, episodes=episodes)
+        episode, position = playback["episode"], playback["position"]
+    if title.is_series and episode is None:
+        raise Http404("This series has no episodes yet.")
+    duration = runtime_seconds(title, episode)
+    next_episode = None
+    if episode is not None:
+        index = episodes.index(episode)
+        next_episode = episodes[index + 1] if index + 1 < len(episodes) else None
+    return {
+        "episode": episode,
+        "episodes": episodes,
+        "position": min(position, duration),
+        "duration": duration,
+        "next_episode": next_episode,
+    }

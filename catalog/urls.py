@@ -1,19 +1,22 @@
 from django.urls import path
 
-from config.placeholders import todo
+from . import views, views_browse
 
 urlpatterns = [
-    path("title/<slug:slug>/", todo, name="title-detail"),
-    path("title/<slug:slug>/poster.svg", todo, name="title-poster"),
-    path("title/<slug:slug>/rate/", todo, name="title-rate"),
-    path("title/<slug:slug>/list/", todo, name="title-list"),
-    path("watch/<slug:slug>/", todo, name="watch"),
-    path("watch/<slug:slug>/heartbeat/", todo, name="watch-heartbeat"),
-    path("browse/", todo, name="browse"),
-    path("browse/<slug:genre>/", todo, name="browse-genre"),
-    path("search/", todo, name="search"),
-    path("search/suggest/", todo, name="search-suggest"),
-    path("my-list/", todo, name="my-list"),
-    path("history/", todo, name="history"),
-    path("ratings/", todo, name="my-ratings"),
+    path("title/<slug:slug>/", views.title_detail, name="title-detail"),
+    path("title/<slug:slug>/poster.svg", views.title_poster, name="title-poster"),
+    path("title/<slug:slug>/rate/", views.title_rate, name="title-rate"),
+    path("title/<slug:slug>/list/", views.title_list, name="title-list"),
+    path("watch/<slug:slug>/", views.watch, name="watch"),
+    path("watch/<slug:slug>/heartbeat/", views.watch_heartbeat, name="watch-heartbeat"),
+    path("browse/", views_browse.browse, name="browse"),
+    path("browse/<slug:genre>/", views_browse.browse, name="browse-genre"),
+    path("search/", views_browse.search, name="search"),
+    path("search/suggest/", views_browse.search_suggest, name="search-suggest"),
+    path("search/history/clear/", views_browse.search_history_clear, name="search-history-clear"),
+    path("my-list/", views_browse.my_list, name="my-list"),
+    path("history/", views_browse.history, name="history"),
+    path("history/clear/", views_browse.history_clear, name="history-clear"),
+    path("history/<slug:slug>/remove/", views_browse.history_remove, name="history-remove"),
+    path("ratings/", views_browse.my_ratings, name="my-ratings"),
 ]

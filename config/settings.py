@@ -4,6 +4,7 @@ Defaults give the embedded set-up: SQLite at the project root, tasks in-process,
 local-memory cache. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -23,7 +24,14 @@ else:
     if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is false.")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+if DEBUG:
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+else:
+    # In production the host names are part of the deployment, never guessed: a missing list stops
+    # the process instead of silently answering for localhost only (or for every host).
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is false (comma-separated host names).")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "csp",
@@ -180,6 +189,9 @@ CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- REST framework ----------------------------------------------------------------------
 API_THROTTLE = env("API_THROTTLE", default="on").lower() != "off"
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: clients connect directly).
+# Throttling and the login lockout count per client IP, so they must read the real one.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -187,28 +199,83 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON in, JSON out: no browsable API (HTML with inline script) and no form parsing.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "config.rest.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.rest.AnonThrottle", "config.rest.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_RATE_ANON", default="120/min"),
+        "user": env("API_RATE_USER", default="1200/min"),
+        # Stricter on the doors that create accounts and trade passwords for tokens.
+        "signup": env("API_RATE_SIGNUP", default="10/hour"),
+        "token": env("API_RATE_TOKEN", default="20/min"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Marquee API",
-    "DESCRIPTION": "Browse, rate and get recommendations from the Marquee catalog.",
+    "DESCRIPTION": (
+        "Browse, rate and get recommendations from the Marquee catalog.\n\n"
+        "**Auth**: `POST /api/v1/auth/token/` with `username` and `password`, then send "
+        "`Authorization: Token <token>`. The browser session works too (with the CSRF header).\n\n"
+        "**Errors** are JSON: `{\"detail\": \"...\"}`, plus `errors` (per field) on 400. "
+        "401 no credentials, 403 not allowed, 404 not found *or not yours*, 409 conflict, "
+        "429 throttled or locked out (see `Retry-After`).\n\n"
+        "**Lists** are paginated: `{count, next, previous, results}`, `?page=N` (and `?page_size=` up to 100).\n\n"
+        "**Visibility**: every title answer is limited to what a profile may see (published, within its "
+        "maturity limit, never unrated for kids). Catalog endpoints take `?profile=<id>` (one of your "
+        "profiles); without it they use your session's active profile, and otherwise the strictest rule "
+        "(family titles only). Endpoints under `/profiles/{pid}/` always use that profile."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Read-only fields (ids, ownership) are not part of request bodies: clients cannot send them.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RatingValueEnum": "catalog.models.RatingValue",
+        "TitleKindEnum": "catalog.models.TitleKind",
+        "MaturityLevelEnum": "accounts.maturity.MaturityLevel",
+        "MaturityRatingEnum": "accounts.maturity.MaturityRating",
+    },
+    # Swagger UI from the installed sidecar package: no CDN, works offline, fits the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Login protection (django-axes) --------------------------------------------------------
+# Lockout after AXES_FAILURE_LIMIT failures per username and, separately, per client IP, on every
+# authenticate() call that passes the request (the login form and POST /api/v1/auth/token/).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_COOLOFF_TIME = timedelta(hours=env.float("AXES_COOLOFF_HOURS", default=0.25))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lockout: failures while locked out do not extend it, so "try again
+# in N minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# 429 + Retry-After for both doors: JSON under /api/, a page that says when to come back otherwise.
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Minimization: no log of successful sign-ins (IP, user agent). Failed attempts (username, IP) are
+# security data kept only while they count: expired ones are deleted at the next attempt.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 # --- Security ------------------------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=not DEBUG)
+# TLS ends at the proxy, which says so in this header; only trust it behind such a proxy.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
@@ -218,10 +285,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Content-Security-Policy: everything from this origin, no inline script.
+# Content-Security-Policy: everything from this origin, no inline script, no inline style.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -251,3 +322,36 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Recommendations schedule ----------------------------------------------------------------
+# Nightly retrain, plus a check every 5 minutes that enqueues one when enough new interactions
+# (RECOMMENDER_RETRAIN_THRESHOLD) arrived since the serving model was trained.
+RECOMMENDER_RETRAIN_THRESHOLD = env.int("RECOMMENDER_RETRAIN_THRESHOLD", default=500)
+# A new model may be at most this much worse (absolute nDCG@10) than the serving one.
+RECOMMENDER_PROMOTION_TOLERANCE = env.float("RECOMMENDER_PROMOTION_TOLERANCE", default=0.02)
+from celery.schedules import crontab  # noqa: E402 - kept inside this app's block
+
+CELERY_BEAT_SCHEDULE["recommendations-nightly-retrain"] = {
+    "task": "recommendations.tasks.train_model",
+    "schedule": crontab(hour=3, minute=30),
+    "kwargs": {"trigger": "nightly"},
+}
+CELERY_BEAT_SCHEDULE["recommendations-check-new-interactions"] = {
+    "task": "recommendations.tasks.check_new_interactions",
+    "schedule": 5 * 60.0,
+}
+
+# --- Privacy schedule (owned by the privacy app; periods read by the policy page) ------------
+EXPORT_EXPIRY_DAYS = env.int("EXPORT_EXPIRY_DAYS", default=7)
+EXPORT_MIN_INTERVAL_HOURS = env.int("EXPORT_MIN_INTERVAL_HOURS", default=24)
+SECURITY_LOG_RETENTION_HOURS = env.int("SECURITY_LOG_RETENTION_HOURS", default=24)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Searches, viewing and sign-in records past their retention; expired export files.
+        "privacy-retention-purge": {"task": "privacy.tasks.retention_purge_task", "schedule": 60 * 60 * 6},
+        # Exports expire to the hour, so the file goes soon after its expiry time.
+        "privacy-exports-expire": {"task": "privacy.tasks.exports_expire_task", "schedule": 60 * 15},
+        # A lost or failed erasure task must not leave a deleted person's data behind.
+        "privacy-erasures-retry": {"task": "privacy.tasks.erasures_retry_task", "schedule": 60 * 30},
+    }
+)

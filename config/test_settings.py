@@ -20,3 +20,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tasks run in-process in tests even when REDIS_URL is set, so a test sees a task's effect at
+# once. The real-worker tests (marked `celery_worker`) switch `celery_app.conf.task_always_eager`
+# off for their duration and start a real `celery worker` process against Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

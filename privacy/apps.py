@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PrivacyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "privacy"
+
+    def ready(self):
+        from . import personal_data
+
+        personal_data.register()

@@ -1,5 +1,8 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Purpose(models.TextChoices):
@@ -53,3 +56,122 @@ class ConsentState(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "purpose"], name="unique_consent_state")]
+
+
+class PolicyReview(models.Model):
+    """The privacy-policy version an account last reviewed its choices under.
+
+    When settings.PRIVACY_POLICY_VERSION moves on (a material change), accounts whose row
+    names an older version are asked to review their choices (see privacy/_policy_banner).
+    """
+
+    account = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_review")
+    version = models.CharField(max_length=32)
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to start"
+    RUNNING = "running", "Being prepared"
+    READY = "ready", "Ready to download"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired (file deleted)"
+
+
+class ExportRequest(models.Model):
+    """One request for a copy of an account's data (GDPR Art. 15 and 20).
+
+    The ZIP lives at EXPORT_ROOT/<id>.zip, outside anything served publicly; only the
+    owner's authenticated download view reads it. The random UUID keeps ids unguessable.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0-100")
+    file_name = models.CharField(max_length=100, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    download_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="export_account_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"export {self.id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportStatus.PENDING, ExportStatus.RUNNING)
+
+
+class DeletionStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    RUNNING = "running", "Erasing"
+    DONE = "done", "Erased"
+    FAILED = "failed", "Failed (will be retried)"
+
+
+class DeletionRecord(models.Model):
+    """The audit trail of an account deletion (GDPR Art. 17).
+
+    Pseudonymous by construction: a random reference (also given in the receipt), the
+    timestamps, and counts of what was erased. No username, no email, no hash of either.
+    `account` links the live account only until the erasure job deletes it (SET_NULL).
+    """
+
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="deletion_records"
+    )
+    status = models.CharField(
+        max_length=10, choices=DeletionStatus.choices, default=DeletionStatus.REQUESTED, db_index=True
+    )
+    method = models.CharField(max_length=16, default="web")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    erased_counts = models.JSONField(default=dict, blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+
+class AuditAction(models.TextChoices):
+    EXPORT_REQUESTED = "export_requested", "Export requested"
+    EXPORT_REFUSED = "export_refused", "Export refused (one per 24 hours)"
+    EXPORT_READY = "export_ready", "Export ready"
+    EXPORT_FAILED = "export_failed", "Export failed"
+    EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
+    EXPORT_EXPIRED = "export_expired", "Export expired"
+    COLLECTED_DELETED = "collected_deleted", "Collected data deleted after withdrawing consent"
+    DELETION_REQUESTED = "deletion_requested", "Account deletion requested"
+    DELETION_REFUSED = "deletion_refused", "Account deletion refused (wrong password)"
+
+
+class AuditEvent(models.Model):
+    """Audit log of privacy requests. Holds no personal content: an action, ids, numbers.
+
+    When the account is erased, `account` is cleared and `subject` set to the deletion
+    record's random reference, so the trail stays pseudonymous.
+    """
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="privacy_audit"
+    )
+    subject = models.UUIDField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    object_id = models.CharField(max_length=64, blank=True)
+    via = models.CharField(max_length=16, blank=True, help_text="web, api or system")
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

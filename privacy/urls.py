@@ -1,8 +1,16 @@
 from django.urls import path
 
-from config.placeholders import todo
+from . import views
 
 urlpatterns = [
-    path("", todo, name="privacy-settings"),
-    path("policy/", todo, name="privacy-policy"),
+    path("", views.privacy_settings, name="privacy-settings"),
+    path("policy/", views.policy, name="privacy-policy"),
+    path("policy/review/", views.policy_review, name="privacy-policy-review"),
+    path("withdrawn/", views.withdrawn, name="privacy-withdrawn"),
+    path("data/", views.data_dashboard, name="privacy-data"),
+    path("exports/", views.export_create, name="privacy-export-create"),
+    path("exports/<uuid:pk>/", views.export_status, name="privacy-export-status"),
+    path("exports/<uuid:pk>/download/", views.export_download, name="privacy-export-download"),
+    path("delete/", views.account_delete, name="privacy-delete"),
+    path("deleted/", views.account_deleted, name="privacy-deleted"),
 ]

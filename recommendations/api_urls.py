@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import apis
+
+urlpatterns = [
+    path("profiles/<int:pid>/home/", apis.ProfileHomeApi.as_view(), name="api-profile-home"),
+]

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class RecommendationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "recommendations"
+
+    def ready(self):
+        # Declare this app's personal data to the privacy registry (privacy never imports us).
+        from . import personal_data
+
+        personal_data.register()

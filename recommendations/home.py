@@ -1,13 +1,39 @@
 """Composes a profile's home page: which rows, in which order, and whether it is personal.
 
-The recommender owns this module; catalog supplies the non-personalized rows
-(`catalog.rows`), and this module adds the personalized ones when it can.
+Catalog supplies the non-personalized rows (`catalog.rows`); this module adds the personalized
+ones when it can. Nobody sees an empty home: whenever personalization is impossible (not
+allowed, no model yet, model files missing, cache down, no taste signal yet) the home is the
+non-personalized rows with a `notice` saying why in plain words.
 """
 
+from __future__ import annotations
+
+import logging
 from dataclasses import dataclass, field
 
 from accounts.models import Profile
-from catalog.rows import Row, non_personalized_rows
+from catalog.rows import Row, non_personalized_rows, row_specs, rows_from_specs
+from privacy import consent
+
+from . import serving
+
+log = logging.getLogger(__name__)
+
+NOTICES = {
+    "consent": (
+        "Your home is not personalized because personalization is switched off for this account. "
+        "You can switch it on in your privacy settings."
+    ),
+    serving.NO_MODEL: "Personal recommendations are still being prepared, so for now you see what is popular and new.",
+    serving.FILES_MISSING: (
+        "Personal recommendations are unavailable for a moment, so you see what is popular and new instead."
+    ),
+    serving.CACHE_DOWN: (
+        "Personal recommendations are unavailable for a moment, so you see what is popular and new instead."
+    ),
+    "no-signal": "Rate a few titles you like and this page will be picked for you.",
+    "error": "Personal recommendations are unavailable for a moment, so you see what is popular and new instead.",
+}
 
 
 @dataclass
@@ -17,12 +43,52 @@ class Home:
     model_version: str | None = None
     # Why the home is not personalized, in words a person can read (None when it is).
     notice: str | None = None
+    # summary: the seeds and genres behind the personal rows (for "why" pages and exports).
     extra: dict = field(default_factory=dict)
+    # The profile should be offered onboarding first (no taste yet, not onboarded, a model serves).
+    needs_onboarding: bool = False
+
+
+def _fallback(profile: Profile, reason: str, *, needs_onboarding: bool = False, rows=None) -> Home:
+    return Home(
+        personalized=False,
+        rows=rows if rows is not None else non_personalized_rows(profile=profile),
+        notice=NOTICES[reason],
+        extra={"reason": reason},
+        needs_onboarding=needs_onboarding,
+    )
 
 
 def build_home(*, profile: Profile) -> Home:
+    if not consent.allows(profile.account_id, "personalization"):
+        return _fallback(profile, "consent")
+    lookup = serving.get_model()
+    if lookup.model is None:
+        return _fallback(profile, lookup.problem or serving.NO_MODEL)
+    model = lookup.model
+    # The catalog's shelves as ids only: re-ranked for the profile, then loaded in one query.
+    specs = row_specs(profile)
+    try:
+        from . import foldin, rows
+
+        taste, vector = foldin.profile_state(model, profile)
+        if vector is None:
+            return _fallback(
+                profile,
+                "no-signal",
+                needs_onboarding=profile.onboarded_at is None and not taste.has_positives,
+                rows=rows_from_specs(specs, profile=profile),
+            )
+        personal, summary = rows.personalized_rows(
+            profile=profile, model=model, taste=taste, vector=vector, catalog_specs=specs
+        )
+    except Exception:  # a recommender fault must never cost the viewer the page
+        log.exception("personalized home failed for profile %s; falling back", profile.pk)
+        return _fallback(profile, "error", rows=rows_from_specs(specs, profile=profile))
     return Home(
-        personalized=False,
-        rows=non_personalized_rows(profile=profile),
-        notice="Personalized rows arrive once the recommender has been trained.",
+        personalized=True,
+        rows=personal,
+        model_version=model.version,
+        notice=None,
+        extra={"summary": summary},
     )

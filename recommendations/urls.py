@@ -4,4 +4,6 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("onboarding/", views.onboarding, name="onboarding"),
+    path("why/<slug:key>/", views.why, name="recommendation-why"),
 ]

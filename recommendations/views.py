@@ -1,10 +1,90 @@
-from django.shortcuts import render
+"""Home, onboarding and "Why am I seeing this?". Thin: selectors/home read, services write."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from accounts.active import profile_required
+from catalog.models import Genre
+from catalog.selectors import visible_titles
 
+from . import services
 from .home import build_home
+from .rows import catalog_index
+
+ONBOARDING_TITLES = 24
 
 
 @profile_required
 def home(request):
-    return render(request, "home.html", {"home": build_home(profile=request.profile)})
+    home = build_home(profile=request.profile)
+    if home.needs_onboarding:
+        return redirect("onboarding")
+    return render(request, "home.html", {"home": home})
+
+
+def onboarding_choices(profile, *, limit: int = ONBOARDING_TITLES):
+    """A diverse set to pick from: the most liked visible titles, taken round-robin by genre."""
+    popular = list(
+        visible_titles(profile)
+        .annotate(likes=Count("ratings", filter=Q(ratings__value__in=("up", "love"))))
+        .order_by("-likes", "-date_added", "id")[: limit * 8]
+    )
+    genres_of = catalog_index().title_genres
+    buckets: dict[str, list] = {}
+    for title in popular:
+        first = (genres_of.get(title.pk) or [""])[0]
+        buckets.setdefault(first, []).append(title)
+    chosen = []
+    while len(chosen) < limit and any(buckets.values()):
+        for bucket in buckets.values():
+            if bucket and len(chosen) < limit:
+                chosen.append(bucket.pop(0))
+    return chosen
+
+
+@profile_required
+@require_http_methods(["GET", "POST"])
+def onboarding(request):
+    profile = request.profile
+    error = None
+    picked: set[int] = set()
+    picked_genres: set[str] = set()
+    if request.method == "POST":
+        if request.POST.get("action") == "skip":
+            services.onboarding_skip(profile=profile)
+            messages.info(request, "No problem: rate titles whenever you like and your home will follow.")
+            return redirect("home")
+        picked = {int(v) for v in request.POST.getlist("titles") if v.isdigit()}
+        picked_genres = {g for g in request.POST.getlist("genres") if g}
+        try:
+            count = services.onboarding_complete(
+                profile=profile, title_ids=sorted(picked), genre_slugs=sorted(picked_genres)
+            )
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            messages.success(request, f"Thanks! Your home is now picked from the {count} titles you like.")
+            return redirect("home")
+    context = {
+        "titles": onboarding_choices(profile),
+        "genres": Genre.objects.order_by("name"),
+        "picked": picked,
+        "picked_genres": picked_genres,
+        "error": error,
+        "min_titles": services.ONBOARDING_MIN_TITLES,
+    }
+    return render(request, "recommendations/onboarding.html", context, status=400 if error else 200)
+
+
+@profile_required
+def why(request, key: str):
+    home = build_home(profile=request.profile)
+    row = next((r for r in home.rows if r.key == key and getattr(r, "why_url", None)), None)
+    if row is None:
+        raise Http404("No such recommendation row on your home page.")
+    summary = home.extra.get("summary", {})
+    return render(request, "recommendations/why.html", {"row": row, "summary": summary, "home": home})

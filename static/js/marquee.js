@@ -1,0 +1,77 @@
+// Marquee site behaviour. Loaded by base.html on every page (defer); no inline scripts (CSP).
+(function () {
+  "use strict";
+
+  // Row strips: a focused strip scrolls with the arrow keys, Home and End; focus moves
+  // card by card when a card link inside the strip has focus.
+  function cardLinks(strip) {
+    return Array.prototype.slice.call(strip.querySelectorAll(".poster-card > a"));
+  }
+
+  function onStripKey(event) {
+    var strip = event.target.closest(".row-strip");
+    if (!strip || event.altKey || event.ctrlKey || event.metaKey) return;
+    var key = event.key;
+    if (["ArrowLeft", "ArrowRight", "Home", "End"].indexOf(key) === -1) return;
+    var links = cardLinks(strip);
+    var index = links.indexOf(event.target);
+    if (index === -1) {
+      // The strip itself has focus: scroll by most of its width.
+      var step = strip.clientWidth * 0.8;
+      if (key === "ArrowLeft") strip.scrollBy({ left: -step, behavior: "smooth" });
+      if (key === "ArrowRight") strip.scrollBy({ left: step, behavior: "smooth" });
+      if (key === "Home") strip.scrollTo({ left: 0, behavior: "smooth" });
+      if (key === "End") strip.scrollTo({ left: strip.scrollWidth, behavior: "smooth" });
+    } else {
+      var next = index;
+      if (key === "ArrowLeft") next = Math.max(0, index - 1);
+      if (key === "ArrowRight") next = Math.min(links.length - 1, index + 1);
+      if (key === "Home") next = 0;
+      if (key === "End") next = links.length - 1;
+      links[next].focus();
+      links[next].scrollIntoView({ block: "nearest", inline: "nearest", behavior: "smooth" });
+    }
+    event.preventDefault();
+  }
+
+  // The profile switcher (a <details>) closes on Escape and on a click elsewhere.
+  function closeSwitchers(except) {
+    document.querySelectorAll("details.profile-switcher[open]").forEach(function (d) {
+      if (d !== except) d.removeAttribute("open");
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      var open = document.querySelector("details.profile-switcher[open]");
+      if (open) {
+        open.removeAttribute("open");
+        var summary = open.querySelector("summary");
+        if (summary) summary.focus();
+      }
+      var suggestions = document.getElementById("search-suggestions");
+      if (suggestions && suggestions.contains(document.activeElement || null) === false && suggestions.innerHTML) {
+        suggestions.innerHTML = "";
+      }
+      return;
+    }
+    onStripKey(event);
+  });
+
+  document.addEventListener("click", function (event) {
+    closeSwitchers(event.target.closest("details.profile-switcher"));
+  });
+
+  // Search suggestions: ArrowDown from the search box enters the list.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" || !event.target.matches("#site-search")) return;
+    var first = document.querySelector("#search-suggestions a");
+    if (first) {
+      first.focus();
+      event.preventDefault();
+    }
+  });
+
+  // Mark the whole page as "JS on" so CSS can reveal script-only controls.
+  document.documentElement.classList.add("js");
+})();

@@ -1,0 +1,215 @@
+"""REST endpoints for sign-up, tokens and profiles. Thin: validate, call a service, shape the answer.
+
+Ownership: every profile is fetched through `accounts.selectors.profile_get_for_account`, so
+another account's profile is a 404, never a 403 that would confirm it exists.
+"""
+
+from django.contrib.auth import authenticate, user_logged_in
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
+from config.rest import Pagination, SignupThrottle, TokenThrottle, django_errors_to_drf, error_responses
+from privacy import consent
+
+from . import selectors, services
+from .models import Profile
+from .serializers import ProfileSerializer, SignupSerializer, TokenRequestSerializer, TokenSerializer
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This conflicts with the current state."
+    default_code = "conflict"
+
+
+class LockedOut(exceptions.APIException):
+    status_code = LOCKOUT_STATUS
+    default_code = "locked_out"
+
+
+def profile_for_request(request, profile_id) -> Profile:
+    """The caller's own profile with this id, or 404 (anything of another account is a 404)."""
+    return selectors.profile_get_for_account(account=request.user, profile_id=profile_id)
+
+
+# --- Sign-up and tokens ----------------------------------------------------------------------
+
+
+class SignupApi(APIView):
+    permission_classes = [AllowAny]
+    # Signing up is anonymous by nature: no session, so no CSRF dance for API clients.
+    authentication_classes: list = []
+    throttle_classes = [SignupThrottle]
+
+    @extend_schema(
+        operation_id="auth_signup",
+        summary="Create an account",
+        description="Creates the account and its first profile, records the four consent choices "
+        "(each defaults to false) and answers a token for `Authorization: Token <token>`.",
+        request=SignupSerializer,
+        responses={201: TokenSerializer, **error_responses(400, 409, 429)},
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request):
+        serializer = SignupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            with transaction.atomic():
+                user = services.user_create(username=data["username"], email=data["email"], password=data["password"])
+                consent.consents_set(account_id=user.pk, choices=data["consents"], method="api")
+                token = Token.objects.create(user=user)
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from error
+        except IntegrityError as error:
+            # Two sign-ups raced for the same username; the loser learns it here.
+            raise Conflict("This username is taken.") from error
+        return Response({"token": token.key}, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(
+        operation_id="auth_token",
+        summary="Trade a username and password for a token",
+        description=(
+            "Answers the account's token (the same one until the account is deleted). After "
+            "repeated failures for a username, or from one network, sign-in is locked for a "
+            "cool-off period: 429 with `Retry-After` and a `detail` saying when to try again "
+            "(the same lockout as the login form)."
+        ),
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 429)},
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        http_request = request._request  # axes records and checks attempts on the Django request
+        user = authenticate(
+            request=http_request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if getattr(http_request, "axes_locked_out", False):
+            raise LockedOut(lockout_message(cooloff_seconds(http_request)))
+        if user is None:
+            raise exceptions.ValidationError({"non_field_errors": ["Invalid username or password."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        # A token sign-in is a sign-in: resets axes' failure count and stamps last_login.
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+        return Response({"token": token.key})
+
+
+# --- Profiles --------------------------------------------------------------------------------
+
+_PROFILE_DESCRIPTION = "Profiles of the caller's account only; another account's profile id is a 404."
+
+
+class ProfileListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="profiles_list",
+        summary="The caller's profiles",
+        description=_PROFILE_DESCRIPTION,
+        responses={200: ProfileSerializer(many=True), **error_responses(401, 404, 429)},
+        tags=["profiles"],
+    )
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.profiles_of(account=request.user), request, view=self)
+        return paginator.get_paginated_response(ProfileSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="profiles_create",
+        summary="Add a profile",
+        description="At most 5 profiles per account (a sixth is a 409). A kids profile's maturity limit "
+        "is capped at 2 (family).",
+        request=ProfileSerializer,
+        responses={201: ProfileSerializer, **error_responses(400, 401, 409, 429)},
+        tags=["profiles"],
+    )
+    def post(self, request):
+        serializer = ProfileSerializer(data=request.data, context={"account": request.user})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            profile = services.profile_create(
+                account=request.user,
+                name=data["name"],
+                is_kids=data.get("is_kids", False),
+                maturity_limit=data.get("maturity_limit"),
+            )
+        except services.ProfileLimitReached as error:
+            raise Conflict(error.messages[0]) from error
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from error
+        return Response(ProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
+
+
+class ProfileDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "patch", "delete", "options"]
+
+    @extend_schema(
+        operation_id="profiles_retrieve",
+        summary="One of the caller's profiles",
+        description=_PROFILE_DESCRIPTION,
+        responses={200: ProfileSerializer, **error_responses(401, 404, 429)},
+        tags=["profiles"],
+    )
+    def get(self, request, pk: int):
+        return Response(ProfileSerializer(profile_for_request(request, pk)).data)
+
+    @extend_schema(
+        operation_id="profiles_partial_update",
+        summary="Change a profile's name, kids flag or maturity limit",
+        description="Only `name`, `is_kids` and `maturity_limit` can change; anything else sent "
+        "(id, account, …) is ignored. " + _PROFILE_DESCRIPTION,
+        request=ProfileSerializer(partial=True),
+        responses={200: ProfileSerializer, **error_responses(400, 401, 404, 429)},
+        tags=["profiles"],
+    )
+    def patch(self, request, pk: int):
+        profile = profile_for_request(request, pk)
+        serializer = ProfileSerializer(profile, data=request.data, partial=True, context={"account": request.user})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            profile = services.profile_update(
+                profile=profile,
+                name=data.get("name"),
+                is_kids=data.get("is_kids"),
+                maturity_limit=data.get("maturity_limit"),
+            )
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from error
+        return Response(ProfileSerializer(profile).data)
+
+    @extend_schema(
+        operation_id="profiles_destroy",
+        summary="Delete a profile and everything it did",
+        description="The last profile of an account cannot be deleted (409). " + _PROFILE_DESCRIPTION,
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 404, 409, 429)},
+        tags=["profiles"],
+    )
+    def delete(self, request, pk: int):
+        profile = profile_for_request(request, pk)
+        try:
+            services.profile_delete(profile=profile)
+        except DjangoValidationError as error:
+            raise Conflict(error.messages[0]) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)

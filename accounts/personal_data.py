@@ -1,0 +1,173 @@
+"""What the accounts app holds about a person, registered with the privacy registry.
+
+Called from AccountsConfig.ready(). Credentials (password hash, token keys) are never
+exported; sign-in attempts (django-axes) are security data keyed by username, exported
+to their owner and purged after a short retention.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from privacy import registry
+
+# Security data: long enough to enforce the login lockout, short enough not to become a log.
+SECURITY_LOG_RETENTION = timedelta(hours=getattr(settings, "SECURITY_LOG_RETENTION_HOURS", 24))
+
+
+def _account_export(account) -> dict:
+    return {
+        "id": account.pk,
+        "username": account.username,
+        "email": account.email,
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+        "date_joined": account.date_joined.isoformat(),
+        "last_login": account.last_login.isoformat() if account.last_login else None,
+    }
+
+
+def _account_erase(account) -> int:
+    from accounts.models import User
+
+    deleted, _ = User.objects.filter(pk=account.pk).delete()
+    return 1 if deleted else 0
+
+
+def _profiles_export(account) -> list[dict]:
+    from accounts.models import Profile
+
+    return [
+        {
+            "id": p.pk,
+            "name": p.name,
+            "is_kids": p.is_kids,
+            "maturity_limit": p.maturity_limit,
+            "avatar_color": p.avatar_color,
+            "created_at": p.created_at.isoformat(),
+            "onboarded_at": p.onboarded_at.isoformat() if p.onboarded_at else None,
+        }
+        for p in Profile.objects.filter(account=account).order_by("created_at", "id")
+    ]
+
+
+def _profiles_erase(account) -> int:
+    from accounts.models import Profile
+
+    # Raw queryset delete: the "at least one profile" rule guards people, not erasure.
+    return Profile.objects.filter(account=account).delete()[1].get("accounts.Profile", 0)
+
+
+def _profiles_count(account) -> int:
+    from accounts.models import Profile
+
+    return Profile.objects.filter(account=account).count()
+
+
+def _tokens_export(account) -> list[dict]:
+    from rest_framework.authtoken.models import Token
+
+    # The key itself is a credential: only that a token exists and since when.
+    return [{"created": t.created.isoformat()} for t in Token.objects.filter(user=account)]
+
+
+def _tokens_erase(account) -> int:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=account).delete()[0]
+
+
+def _axes_models():
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    return AccessAttempt, AccessLog, AccessFailureLog
+
+
+def _sign_ins_export(account) -> list[dict]:
+    rows = []
+    for model in _axes_models():
+        for a in model.objects.filter(username=account.username).order_by("attempt_time"):
+            rows.append(
+                {
+                    "kind": model._meta.model_name,
+                    "attempt_time": a.attempt_time.isoformat(),
+                    "ip_address": a.ip_address,
+                    "user_agent": a.user_agent,
+                }
+            )
+    return rows
+
+
+def _sign_ins_erase(account) -> int:
+    return sum(m.objects.filter(username=account.username).delete()[0] for m in _axes_models())
+
+
+def _sign_ins_count(account) -> int:
+    return sum(m.objects.filter(username=account.username).count() for m in _axes_models())
+
+
+def _sign_ins_purge(now) -> int:
+    cutoff = now - SECURITY_LOG_RETENTION
+    return sum(m.objects.filter(attempt_time__lt=cutoff).delete()[0] for m in _axes_models())
+
+
+def register() -> None:
+    registry.register_section(
+        registry.Section(
+            name="account",
+            label="Account",
+            description="Your sign-in name, email address and when you joined. The password is stored only "
+            "as a one-way hash and is never exported.",
+            models=("accounts.User",),
+            export=_account_export,
+            erase=_account_erase,
+            export_order=0,
+            erase_order=1000,  # last: everything else hangs off it
+        )
+    )
+    registry.register_section(
+        registry.Section(
+            name="profiles",
+            label="Profiles",
+            description="The viewers in your account: name, kids setting, maturity limit.",
+            models=("accounts.Profile",),
+            export=_profiles_export,
+            erase=_profiles_erase,
+            count=_profiles_count,
+            export_order=10,
+            erase_order=900,
+        )
+    )
+    registry.register_section(
+        registry.Section(
+            name="api_tokens",
+            label="API tokens",
+            description="When an API token was created for your account (the token itself is a secret and is "
+            "not exported).",
+            models=("authtoken.Token", "authtoken.TokenProxy"),
+            export=_tokens_export,
+            erase=_tokens_erase,
+            export_order=90,
+            erase_order=0,
+        )
+    )
+    registry.register_section(
+        registry.Section(
+            name="sign_in_attempts",
+            label="Sign-in security records",
+            description="Recent sign-in attempts under your username, kept to block password guessing and "
+            f"deleted after {int(SECURITY_LOG_RETENTION.total_seconds() // 3600)} hours.",
+            models=("axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"),
+            export=_sign_ins_export,
+            erase=_sign_ins_erase,
+            count=_sign_ins_count,
+            export_order=95,
+            erase_order=10,
+        )
+    )
+    registry.declare_not_personal(
+        "admin.LogEntry",
+        "Staff audit trail of admin-site edits; it relates to staff accounts only, never to subscribers, "
+        "and is deleted with the staff account (CASCADE).",
+    )
+    registry.register_retention("sign_in_attempts", _sign_ins_purge)

@@ -1,0 +1,88 @@
+"""API shapes for accounts and profiles. Fields are listed explicitly; ids and ownership are read-only.
+
+Serializers only validate and shape: every write goes through accounts.services.
+"""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from privacy.models import Purpose
+
+from .maturity import MaturityLevel
+from .models import Profile, User
+
+
+class ConsentChoicesSerializer(serializers.Serializer):
+    """One boolean per purpose; a purpose left out counts as not granted."""
+
+    personalization = serializers.BooleanField(required=False, default=False)
+    viewing_history = serializers.BooleanField(required=False, default=False)
+    search_history = serializers.BooleanField(required=False, default=False)
+    analytics = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        # Every purpose is recorded at sign-up, given or not (the consent log starts complete).
+        return {purpose.value: bool(attrs.get(purpose.value, False)) for purpose in Purpose}
+
+
+class SignupSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    consents = ConsentChoicesSerializer(required=False)
+
+    def validate_username(self, value: str) -> str:
+        # The model's validator runs in the service too; checking here gives a field error up front.
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("This username is taken.")
+        return value
+
+    def validate(self, attrs):
+        candidate = User(username=attrs["username"], email=attrs["email"])
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": list(error.messages)}) from error
+        if "consents" not in attrs:
+            attrs["consents"] = {purpose.value: False for purpose in Purpose}
+        return attrs
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """What a client sees of a profile, and the only fields it may set."""
+
+    maturity_limit = serializers.ChoiceField(
+        choices=MaturityLevel.choices,
+        required=False,
+        help_text="0 little kids … 5 all titles. Kids profiles are capped at 2 (family). "
+        "Defaults to 2 for kids profiles, 5 otherwise.",
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["id", "name", "is_kids", "maturity_limit", "avatar_color"]
+        read_only_fields = ["id", "avatar_color"]
+        extra_kwargs = {"name": {"max_length": 40}, "is_kids": {"required": False}}
+        # The account-wide unique name is checked by the service's full_clean (a 400 on `name`).
+        validators: list = []
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("A profile needs a name.")
+        taken = Profile.objects.filter(account=self.context["account"], name=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("Another profile of this account has this name.")
+        return value

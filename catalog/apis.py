@@ -1,0 +1,307 @@
+"""REST endpoints for the catalog and a profile's ratings, My List and viewing.
+
+Thin views over the same selectors and services as the HTML pages: every title comes from
+`visible_titles(profile)` / `title_get_for_profile` (so a kids profile's limit holds), every
+write from `catalog.services` (so the consent gates and the engagement stamp hold), and every
+profile from `profile_for_request` (so another account's profile is a 404).
+"""
+
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.apis import profile_for_request
+from accounts.models import Profile
+from config.rest import Pagination, error_responses
+
+from . import services
+from .filters import TitleFilter
+from .models import Credit, Episode, ListEntry, Rating, Season, ViewingActivity
+from .selectors import title_get_for_profile, visible_titles
+from .serializers import (
+    ListEntrySerializer,
+    RatingInputSerializer,
+    RatingSerializer,
+    TitleDetailSerializer,
+    TitleSerializer,
+    ViewingInputSerializer,
+    ViewingRecordedSerializer,
+    ViewingSerializer,
+)
+
+PROFILE_PARAMETER = OpenApiParameter(
+    "profile",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    description=(
+        "See the catalog as this profile of yours sees it (its maturity limit). Without it: the "
+        "session's active profile, or else family titles only. Another account's profile is a 404."
+    ),
+)
+_CATALOG_DESCRIPTION = (
+    "Titles visible to the caller: published, within the profile's maturity limit, never unrated "
+    "for kids profiles. Which profile: `?profile=<id>` (yours), else the browser session's active "
+    "profile, else none and the strictest rule applies (family titles only). Open to anonymous callers."
+)
+
+
+def catalog_profile(request) -> Profile | None:
+    """The profile whose eyes the catalog endpoints see through (see _CATALOG_DESCRIPTION)."""
+    raw = request.query_params.get("profile")
+    if raw is not None:
+        if not raw.isdigit():
+            raise exceptions.ValidationError({"profile": ["A profile id is a whole number."]})
+        if not request.user.is_authenticated:
+            raise exceptions.NotFound()
+        return profile_for_request(request, int(raw))
+    session_profile = getattr(request._request, "profile", None)
+    # Only the session's own user: a token caller must never inherit a browser's other account.
+    if session_profile is not None and request.user.is_authenticated and session_profile.account_id == request.user.pk:
+        return session_profile
+    return None
+
+
+class _ProfileFilterBackend(DjangoFilterBackend):
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        kwargs["profile"] = view.profile
+        return kwargs
+
+
+@extend_schema(tags=["titles"])
+class TitleListApi(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = TitleSerializer
+    filterset_class = TitleFilter
+    filter_backends = [_ProfileFilterBackend]
+    pagination_class = Pagination
+    profile: Profile | None = None  # set per request in initial(); None also for schema generation
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.profile = catalog_profile(request)
+
+    def get_queryset(self):
+        return visible_titles(self.profile).prefetch_related("genres")
+
+    @extend_schema(
+        operation_id="titles_list",
+        summary="Browse and search titles",
+        description=_CATALOG_DESCRIPTION + " With `search`, results come best match first; a "
+        "search with a profile is kept in that profile's search history if the account allows it.",
+        parameters=[PROFILE_PARAMETER],
+        responses={200: TitleSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        response = self.list(request, *args, **kwargs)
+        query = " ".join(request.query_params.get("search", "").split())
+        if query and self.profile is not None and request.query_params.get("page", "1") == "1":
+            # Like the search page: a real query on the first page is one search.
+            services.search_record(profile=self.profile, query=query, result_count=response.data["count"])
+        return response
+
+
+@extend_schema(tags=["titles"])
+class TitleDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="titles_retrieve",
+        summary="One title, with seasons, episodes and credits",
+        description=_CATALOG_DESCRIPTION + " A title the profile may not see is a 404.",
+        parameters=[PROFILE_PARAMETER],
+        responses={200: TitleDetailSerializer, **error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request, pk: int):
+        profile = catalog_profile(request)
+        queryset = visible_titles(profile).prefetch_related(
+            "genres",
+            Prefetch("seasons", queryset=Season.objects.prefetch_related("episodes")),
+            Prefetch("credits", queryset=Credit.objects.select_related("person")),
+        )
+        title = generics.get_object_or_404(queryset, pk=pk)
+        return Response(TitleDetailSerializer(title).data)
+
+
+# --- A profile's engagement ----------------------------------------------------------------
+
+_OWN_PROFILE = "`pid` must be one of the caller's profiles (else 404)."
+_VISIBLE_TITLE = "The title must be visible to that profile (else 404)."
+
+
+def _paginated(view, request, queryset, serializer_class):
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+@extend_schema(tags=["ratings"])
+class RatingListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="profiles_ratings_list",
+        summary="The profile's ratings, newest first",
+        description=_OWN_PROFILE,
+        responses={200: RatingSerializer(many=True), **error_responses(401, 404, 429)},
+    )
+    def get(self, request, pid: int):
+        profile = profile_for_request(request, pid)
+        ratings = (
+            Rating.objects.filter(profile=profile, title__in=visible_titles(profile))
+            .select_related("title")
+            .order_by("-updated_at", "-id")
+        )
+        return _paginated(self, request, ratings, RatingSerializer)
+
+
+@extend_schema(tags=["ratings"])
+class RatingDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["put", "delete", "options"]
+
+    @extend_schema(
+        operation_id="profiles_ratings_set",
+        summary="Rate a title (down / up / love)",
+        description="201 when the rating is new, 200 when it changed. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
+        request=RatingInputSerializer,
+        responses={
+            200: RatingSerializer,
+            201: RatingSerializer,
+            **error_responses(400, 401, 404, 429),
+        },
+    )
+    def put(self, request, pid: int, title_id: int):
+        profile = profile_for_request(request, pid)
+        title = title_get_for_profile(profile=profile, pk=title_id)
+        serializer = RatingInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rating, created = services.rating_set(profile=profile, title=title, value=serializer.validated_data["value"])
+        return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        operation_id="profiles_ratings_delete",
+        summary="Remove the profile's rating of a title",
+        description="204 whether or not there was a rating. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
+        responses={204: OpenApiResponse(description="No rating now."), **error_responses(401, 404, 429)},
+    )
+    def delete(self, request, pid: int, title_id: int):
+        profile = profile_for_request(request, pid)
+        title = title_get_for_profile(profile=profile, pk=title_id)
+        services.rating_delete(profile=profile, title=title)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["my-list"])
+class MyListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="profiles_my_list_list",
+        summary="The profile's My List, newest first",
+        description=_OWN_PROFILE,
+        responses={200: ListEntrySerializer(many=True), **error_responses(401, 404, 429)},
+    )
+    def get(self, request, pid: int):
+        profile = profile_for_request(request, pid)
+        entries = (
+            ListEntry.objects.filter(profile=profile, title__in=visible_titles(profile))
+            .select_related("title")
+            .order_by("-added_at", "-id")
+        )
+        return _paginated(self, request, entries, ListEntrySerializer)
+
+
+@extend_schema(tags=["my-list"])
+class MyListItemApi(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["put", "delete", "options"]
+
+    @extend_schema(
+        operation_id="profiles_my_list_add",
+        summary="Add a title to My List",
+        description="201 when added, 200 when it was already there. No body. "
+        + _OWN_PROFILE
+        + " "
+        + _VISIBLE_TITLE,
+        request=None,
+        responses={200: ListEntrySerializer, 201: ListEntrySerializer, **error_responses(401, 404, 429)},
+    )
+    def put(self, request, pid: int, title_id: int):
+        profile = profile_for_request(request, pid)
+        title = title_get_for_profile(profile=profile, pk=title_id)
+        entry, created = services.list_add(profile=profile, title=title)
+        return Response(ListEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        operation_id="profiles_my_list_remove",
+        summary="Remove a title from My List",
+        description="204 whether or not it was there. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
+        responses={204: OpenApiResponse(description="Not on the list now."), **error_responses(401, 404, 429)},
+    )
+    def delete(self, request, pid: int, title_id: int):
+        profile = profile_for_request(request, pid)
+        title = title_get_for_profile(profile=profile, pk=title_id)
+        services.list_remove(profile=profile, title=title)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["viewing"])
+class ViewingApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="profiles_viewing_list",
+        summary="The profile's viewing activity, most recent first",
+        description=_OWN_PROFILE,
+        responses={200: ViewingSerializer(many=True), **error_responses(401, 404, 429)},
+    )
+    def get(self, request, pid: int):
+        profile = profile_for_request(request, pid)
+        activity = (
+            ViewingActivity.objects.filter(profile=profile, title__in=visible_titles(profile))
+            .select_related("title")
+            .order_by("-last_watched_at", "-id")
+        )
+        return _paginated(self, request, activity, ViewingSerializer)
+
+    @extend_schema(
+        operation_id="profiles_viewing_record",
+        summary="Record a player heartbeat",
+        description=(
+            "One row per title (or episode), updated in place. Answers 202 with `recorded: false`, "
+            "keeping nothing, when the account has not consented to viewing history. "
+            + _OWN_PROFILE
+            + " "
+            + _VISIBLE_TITLE
+        ),
+        request=ViewingInputSerializer,
+        responses={202: ViewingRecordedSerializer, **error_responses(400, 401, 404, 429)},
+    )
+    def post(self, request, pid: int):
+        profile = profile_for_request(request, pid)
+        serializer = ViewingInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        title = title_get_for_profile(profile=profile, pk=data["title"])
+        episode = None
+        if data["episode"] is not None:
+            episode = Episode.objects.filter(pk=data["episode"], title=title).first()
+            if episode is None:
+                raise exceptions.ValidationError({"episode": ["Not an episode of this title."]})
+        try:
+            activity = services.viewing_record(
+                profile=profile,
+                title=title,
+                episode=episode,
+                position_seconds=data["position_seconds"],
+                duration_seconds=data["duration_seconds"],
+            )
+        except ValueError as error:
+            raise exceptions.ValidationError({"non_field_errors": [str(error)]}) from error
+        return Response({"recorded": activity is not None}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,160 @@
+"""What the catalog holds about a person (engagement), registered with the privacy registry.
+
+Called from CatalogConfig.ready(). Engagement hangs off profiles; every callback scopes by
+`profile__account`, so one query per section covers every profile of the account.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+
+from privacy import registry
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _models():
+    from catalog import models
+
+    return models
+
+
+def _ratings_export(account) -> list[dict]:
+    m = _models()
+    qs = m.Rating.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    return [
+        {
+            "profile_id": r.profile_id,
+            "title_id": r.title_id,
+            "title_external_id": r.title.external_id,
+            "title": r.title.name,
+            "value": r.value,
+            "created_at": _iso(r.created_at),
+            "updated_at": _iso(r.updated_at),
+        }
+        for r in qs
+    ]
+
+
+def _viewing_export(account) -> list[dict]:
+    m = _models()
+    qs = (
+        m.ViewingActivity.objects.filter(profile__account=account)
+        .select_related("title", "episode__season")
+        .order_by("profile_id", "id")
+    )
+    return [
+        {
+            "profile_id": v.profile_id,
+            "title_id": v.title_id,
+            "title": v.title.name,
+            "episode": f"S{v.episode.season.number}E{v.episode.number} {v.episode.name}" if v.episode else None,
+            "position_seconds": v.position_seconds,
+            "duration_seconds": v.duration_seconds,
+            "completed": v.completed,
+            "started_at": _iso(v.started_at),
+            "last_watched_at": _iso(v.last_watched_at),
+        }
+        for v in qs
+    ]
+
+
+def _list_export(account) -> list[dict]:
+    m = _models()
+    qs = m.ListEntry.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    return [
+        {"profile_id": e.profile_id, "title_id": e.title_id, "title": e.title.name, "added_at": _iso(e.added_at)}
+        for e in qs
+    ]
+
+
+def _searches_export(account) -> list[dict]:
+    m = _models()
+    qs = m.SearchQuery.objects.filter(profile__account=account).order_by("profile_id", "id")
+    return [
+        {"profile_id": s.profile_id, "query": s.query, "result_count": s.result_count, "created_at": _iso(s.created_at)}
+        for s in qs
+    ]
+
+
+def _eraser(model_name: str):
+    def erase(account) -> int:
+        return getattr(_models(), model_name).objects.filter(profile__account=account).delete()[0]
+
+    return erase
+
+
+def _counter(model_name: str):
+    def count(account) -> int:
+        return getattr(_models(), model_name).objects.filter(profile__account=account).count()
+
+    return count
+
+
+def _viewing_delete_collected(account) -> int:
+    # Through the single write point, so each profile's engagement stamp moves.
+    from accounts.models import Profile
+    from catalog.services import viewing_delete
+
+    return sum(viewing_delete(profile=p) for p in Profile.objects.filter(account=account))
+
+
+def _searches_delete_collected(account) -> int:
+    from accounts.models import Profile
+    from catalog.services import search_history_delete
+
+    return sum(search_history_delete(profile=p) for p in Profile.objects.filter(account=account))
+
+
+def _searches_purge(now) -> int:
+    cutoff = now - timedelta(days=settings.SEARCH_RETENTION_DAYS)
+    return _models().SearchQuery.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+def _viewing_purge(now) -> int:
+    from accounts.models import Profile
+
+    m = _models()
+    cutoff = now - timedelta(days=settings.VIEWING_RETENTION_DAYS)
+    old = m.ViewingActivity.objects.filter(last_watched_at__lt=cutoff)
+    profile_ids = list(old.values_list("profile_id", flat=True).distinct())
+    deleted = old.delete()[0]
+    # A bulk purge bypasses viewing_delete, so move the stamps here: the recommender's
+    # per-profile cache must not keep folding in history that no longer exists.
+    if profile_ids:
+        Profile.objects.filter(pk__in=profile_ids).update(engagement_stamp=F("engagement_stamp") + 1)
+    return deleted
+
+
+def register() -> None:
+    sections = [
+        ("ratings", "Ratings", "Thumbs you gave titles (not for me / like / love).", "Rating", _ratings_export, 20),
+        ("viewing", "Viewing history", "What each profile watched and where it stopped.", "ViewingActivity",
+         _viewing_export, 30),
+        ("list", "My List", "Titles each profile saved to My List.", "ListEntry", _list_export, 40),
+        ("searches", "Search history", "What each profile searched for, and how many titles matched.",
+         "SearchQuery", _searches_export, 50),
+    ]
+    for name, label, description, model_name, export, order in sections:
+        registry.register_section(
+            registry.Section(
+                name=name,
+                label=label,
+                description=description,
+                models=(f"catalog.{model_name}",),
+                export=export,
+                erase=_eraser(model_name),
+                count=_counter(model_name),
+                export_order=order,
+                erase_order=500,
+            )
+        )
+    registry.register_purpose_eraser(
+        "viewing_history", "viewing", _viewing_delete_collected, _counter("ViewingActivity")
+    )
+    registry.register_purpose_eraser("search_history", "searches", _searches_delete_collected, _counter("SearchQuery"))
+    registry.register_retention("searches", _searches_purge)
+    registry.register_retention("viewing", _viewing_purge)

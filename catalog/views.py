@@ -1,0 +1,182 @@
+"""Title detail, poster, rating and My List actions, and the player (thin views).
+
+Every view starts from `selectors.title_get_for_profile` (unknown, unpublished or too mature
+for the active profile is a 404) and writes only through `catalog.services`.
+"""
+
+import hashlib
+import mimetypes
+
+from django.contrib import messages
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotModified,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.active import profile_required
+from privacy import consent
+
+from . import selectors, services
+from .models import RatingValue
+from .posters import poster_svg
+
+POSTER_MAX_AGE = 7 * 24 * 3600
+# Longest duration a heartbeat may claim (a very long film or a special), in seconds.
+MAX_DURATION_SECONDS = 12 * 3600
+
+
+def _safe_next(request, fallback: str) -> str:
+    """Where a plain form post returns: `next`, else the referer, if on this host; else fallback."""
+    for candidate in (request.POST.get("next"), request.headers.get("referer")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return candidate
+    return fallback
+
+
+@require_GET
+def title_poster(request, slug):
+    """The uploaded artwork if any, else a generated SVG. Visibility as the detail page."""
+    title = selectors.title_get_for_profile(profile=getattr(request, "profile", None), slug=slug)
+    if title.artwork:
+        try:
+            handle = title.artwork.open("rb")
+        except OSError:
+            handle = None  # a missing file falls back to the generated poster
+        if handle is not None:
+            content_type = mimetypes.guess_type(title.artwork.name)[0] or "application/octet-stream"
+            response = FileResponse(handle, content_type=content_type)
+            patch_cache_control(response, private=True, max_age=POSTER_MAX_AGE)
+            return response
+    svg = poster_svg(title_id=title.pk, name=title.name, year=title.year)
+    etag = '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
+    if etag in request.headers.get("if-none-match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(svg, content_type="image/svg+xml")
+    response["ETag"] = etag
+    # Private: which titles exist at a maturity level is per profile, so no shared caches.
+    patch_cache_control(response, private=True, max_age=POSTER_MAX_AGE)
+    return response
+
+
+@require_GET
+@profile_required
+def title_detail(request, slug):
+    profile = request.profile
+    title = selectors.title_get_for_profile(profile=profile, slug=slug)
+    detail = selectors.title_detail_extras(profile=profile, title=title)
+    return render(request, "catalog/title_detail.html", {"title": title, **detail})
+
+
+@profile_required
+@require_POST
+def title_rate(request, slug):
+    profile = request.profile
+    title = selectors.title_get_for_profile(profile=profile, slug=slug)
+    value = request.POST.get("value", "")
+    if value == "clear":
+        services.rating_delete(profile=profile, title=title)
+        rating, note = "", f"Rating removed from {title.name}."
+    elif value in RatingValue.values:
+        services.rating_set(profile=profile, title=title, value=value)
+        rating, note = value, f"Rated {title.name}: {RatingValue(value).label}"
+    else:
+        if request.htmx:
+            return HttpResponseBadRequest("Rating must be down, up, love or clear.")
+        messages.error(request, "That is not a rating we know; nothing was changed.")
+        return redirect(_safe_next(request, title.get_absolute_url()))
+    if request.htmx:
+        context = {"title": title, "rating": rating, "next": _safe_next(request, title.get_absolute_url())}
+        return render(request, "catalog/_rate_buttons.html", context)
+    messages.success(request, note)
+    return redirect(_safe_next(request, title.get_absolute_url()))
+
+
+@profile_required
+@require_POST
+def title_list(request, slug):
+    profile = request.profile
+    title = selectors.title_get_for_profile(profile=profile, slug=slug)
+    action = request.POST.get("action", "")
+    if action == "add":
+        services.list_add(profile=profile, title=title)
+        in_list, note = True, f"Added {title.name} to My List."
+    elif action == "remove":
+        services.list_remove(profile=profile, title=title)
+        in_list, note = False, f"Removed {title.name} from My List."
+    else:
+        if request.htmx:
+            return HttpResponseBadRequest("Action must be add or remove.")
+        messages.error(request, "Unknown My List action; nothing was changed.")
+        return redirect(_safe_next(request, title.get_absolute_url()))
+    if request.htmx:
+        context = {"title": title, "in_list": in_list, "next": _safe_next(request, title.get_absolute_url())}
+        return render(request, "catalog/_list_button.html", context)
+    messages.success(request, note)
+    return redirect(_safe_next(request, title.get_absolute_url()))
+
+
+@require_GET
+@profile_required
+def watch(request, slug):
+    profile = request.profile
+    title = selectors.title_get_for_profile(profile=profile, slug=slug)
+    episode_param = request.GET.get("episode")
+    if episode_param is not None and not episode_param.isdigit():
+        return HttpResponseBadRequest("episode must be an episode id")
+    state = selectors.player_state(
+        profile=profile, title=title, episode_id=int(episode_param) if episode_param is not None else None
+    )
+    history_on = consent.allows(profile.account_id, "viewing_history")
+    context = {
+        "title": title,
+        **state,
+        "history_on": history_on,
+        "heartbeat_url": reverse("watch-heartbeat", kwargs={"slug": title.slug}),
+    }
+    return render(request, "catalog/player.html", context)
+
+
+def _int_field(data, name: str) -> int | None:
+    raw = (data.get(name) or "").strip()
+    try:
+        # Players report fractional seconds; whole seconds are what we keep.
+        return int(float(raw)) if raw else None
+    except (ValueError, OverflowError):
+        return None
+
+
+@profile_required
+@require_POST
+def watch_heartbeat(request, slug):
+    profile = request.profile
+    title = selectors.title_get_for_profile(profile=profile, slug=slug)
+    position = _int_field(request.POST, "position_seconds")
+    duration = _int_field(request.POST, "duration_seconds")
+    if position is None or duration is None or position < 0 or not 0 < duration <= MAX_DURATION_SECONDS:
+        return JsonResponse({"detail": "position_seconds >= 0 and 0 < duration_seconds required"}, status=400)
+    episode_param = (request.POST.get("episode") or "").strip()
+    episode = None
+    if title.is_series:
+        if not episode_param.isdigit():
+            return JsonResponse({"detail": "episode is required for a series"}, status=400)
+        episode = title.episodes.filter(pk=int(episode_param)).first()
+        if episode is None:
+            raise Http404("No such episode of this title.")
+    elif episode_param:
+        return JsonResponse({"detail": "a film has no episodes"}, status=400)
+    activity = services.viewing_record(
+        profile=profile, title=title, episode=episode, position_seconds=position, duration_seconds=duration
+    )
+    return JsonResponse({"recorded": activity is not None})

@@ -1,0 +1,237 @@
+"""Browse, search, suggestions, and the profile's own pages: My List, history, ratings.
+
+Thin views: visibility comes from `catalog.selectors`, matching from `catalog.search`, every
+write from `catalog.services`. Search terms are personal data: never log them here.
+"""
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import F, QuerySet
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.active import profile_required
+from accounts.maturity import MaturityLevel
+from privacy import consent
+
+from . import services
+from .models import Genre, RatingValue, Title, TitleKind
+from .search import SUGGEST_MIN_LENGTH, normalize_query, search_titles
+from .selectors import (
+    genres_for_nav,
+    list_entries_for_profile,
+    ratings_for_profile,
+    recent_searches,
+    title_get_for_history,
+    titles_with_popularity,
+    viewing_history_details,
+    viewing_history_for_profile,
+    visible_titles,
+)
+
+PAGE_SIZE = 24
+SUGGESTIONS = 8
+YEAR_MIN, YEAR_MAX = 1870, 2100
+
+
+# --- Browse ----------------------------------------------------------------------------------
+
+
+class BrowseForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("year_from"), cleaned.get("year_to")
+        if start is not None and end is not None and start > end:
+            self.add_error("year_to", "“To” must not be before “From”.")
+        return cleaned
+
+
+class YearFilter(django_filters.NumberFilter):
+    # An integer field with bounds: a decimal or a 30-digit "year" is a form error, not a
+    # database overflow.
+    field_class = forms.IntegerField
+
+
+SORTS = {
+    "popular": ("Most popular", [F("popularity").desc(), "name", "pk"]),
+    "newest": ("Newest added", [F("date_added").desc(), "-pk"]),
+    "year": ("Release year", [F("year").desc(nulls_last=True), "name", "pk"]),
+    "name": ("Name A–Z", ["name", "pk"]),
+}
+DEFAULT_SORT = "popular"
+
+
+class BrowseFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=TitleKind.choices, empty_label="Films and series", label="Type")
+    year_from = YearFilter(
+        field_name="year", lookup_expr="gte", label="From year", min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
+    year_to = YearFilter(field_name="year", lookup_expr="lte", label="To year", min_value=YEAR_MIN, max_value=YEAR_MAX)
+    maturity = django_filters.ChoiceFilter(
+        field_name="maturity_level",
+        lookup_expr="lte",
+        choices=MaturityLevel.choices,
+        empty_label="Any maturity",
+        label="Maturity up to",
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        empty_label=None,
+        label="Sort by",
+        method="sort_by",
+    )
+
+    class Meta:
+        form = BrowseForm
+        fields: list[str] = []
+
+    def __init__(self, *args, profile=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if profile is not None:
+            # Only the levels this profile may reach; the queryset is already capped anyway.
+            self.filters["maturity"].extra["choices"] = [
+                (value, label) for value, label in MaturityLevel.choices if value <= profile.maturity_limit
+            ]
+
+    def sort_by(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, after the filters, with a default
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
+        if sort == "popular":
+            queryset = titles_with_popularity(queryset)
+        return queryset.order_by(*SORTS[sort][1])
+
+
+def _page(request, queryset: QuerySet, per_page: int = PAGE_SIZE):
+    # get_page() turns a garbage or out-of-range ?page= into the first or last page, never a 404/500.
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+@require_GET
+@profile_required
+def browse(request, genre: str | None = None):
+    profile = request.profile
+    current_genre = get_object_or_404(Genre, slug=genre) if genre is not None else None
+    titles = visible_titles(profile)
+    if current_genre is not None:
+        titles = titles.filter(genres=current_genre)
+    filterset = BrowseFilter(request.GET, queryset=titles, profile=profile)
+    page = _page(request, filterset.qs)
+    return render(
+        request,
+        "catalog/browse.html",
+        {
+            "filterset": filterset,
+            "form": filterset.form,
+            "page_obj": page,
+            "genres": list(genres_for_nav(profile)),
+            "current_genre": current_genre,
+        },
+    )
+
+
+# --- Search ----------------------------------------------------------------------------------
+
+
+@require_GET
+@profile_required
+def search(request):
+    profile = request.profile
+    query = normalize_query(request.GET.get("q"))
+    context = {"query": query, "truncated": len(request.GET.get("q", "")) > len(query) and bool(query)}
+    if not query:
+        context["recent_searches"] = recent_searches(profile)
+        return render(request, "catalog/search.html", context)
+    page = _page(request, search_titles(profile=profile, query=query))
+    # A fresh search (from the search box: no ?page=) is recorded once; paging through its
+    # results (every pagination link carries ?page=) is the same search, not a new one.
+    if "page" not in request.GET:
+        services.search_record(profile=profile, query=query, result_count=page.paginator.count)
+    context.update({"page_obj": page, "result_count": page.paginator.count})
+    return render(request, "catalog/search.html", context)
+
+
+@require_GET
+def search_suggest(request):
+    """Up to 8 titles for the search box (an htmx fragment). Never recorded as a search."""
+    profile = getattr(request, "profile", None)
+    query = normalize_query(request.GET.get("q"))
+    titles: list[Title] = []
+    # No profile (signed out, or none picked): nothing, rather than a login page in the box.
+    if profile is not None and len(query) >= SUGGEST_MIN_LENGTH:
+        titles = list(search_titles(profile=profile, query=query, limit=SUGGESTIONS))
+    response = render(request, "catalog/_suggestions.html", {"titles": titles, "query": query})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@profile_required
+def search_history_clear(request):
+    deleted = services.search_history_delete(profile=request.profile)
+    messages.success(request, "Search history cleared." if deleted else "There was no search history to clear.")
+    return redirect("search")
+
+
+# --- The profile's own pages -----------------------------------------------------------------
+
+
+@require_GET
+@profile_required
+def my_list(request):
+    page = _page(request, list_entries_for_profile(request.profile))
+    return render(request, "catalog/my_list.html", {"page_obj": page})
+
+
+@require_GET
+@profile_required
+def history(request):
+    profile = request.profile
+    page = _page(request, viewing_history_for_profile(profile))
+    return render(
+        request,
+        "catalog/history.html",
+        {
+            "page_obj": page,
+            "items": viewing_history_details(profile, list(page.object_list)),
+            "history_allowed": consent.allows(profile.account_id, "viewing_history"),
+        },
+    )
+
+
+@require_POST
+@profile_required
+def history_remove(request, slug: str):
+    title = title_get_for_history(profile=request.profile, slug=slug)
+    if services.viewing_delete(profile=request.profile, title=title):
+        messages.success(request, f"“{title.name}” was removed from your viewing history.")
+    return redirect("history")
+
+
+@require_POST
+@profile_required
+def history_clear(request):
+    # The page asks for confirmation with this field; a bare POST deletes nothing.
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Nothing was removed: please confirm clearing all of your viewing history.")
+        return redirect("history")
+    deleted = services.viewing_delete(profile=request.profile)
+    messages.success(request, "Your viewing history was cleared." if deleted else "Your viewing history was empty.")
+    return redirect("history")
+
+
+class RatingFilterForm(forms.Form):
+    value = forms.ChoiceField(choices=[("", "All ratings"), *RatingValue.choices], required=False, label="Show")
+
+
+@require_GET
+@profile_required
+def my_ratings(request):
+    form = RatingFilterForm(request.GET)
+    value = form.cleaned_data["value"] if form.is_valid() else ""
+    page = _page(request, ratings_for_profile(request.profile, value=value or None))
+    return render(request, "catalog/ratings.html", {"form": form, "page_obj": page, "value": value})

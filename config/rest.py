@@ -1,0 +1,201 @@
+"""Shared pieces of the REST API: error shape, throttles, pagination, JSON 404/500 handlers.
+
+Every app's `apis.py` gets these through the REST_FRAMEWORK defaults in settings, so an
+endpoint written with plain DRF answers errors in the one documented shape:
+
+    {"detail": "<one sentence>", "errors": {"<field>": ["<message>", ...]}}
+
+`errors` appears only on 400 answers about the request's fields. No answer under /api/ is ever
+an HTML page or a stack trace, whatever the DEBUG setting.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+logger = logging.getLogger("django.request")
+
+API_PREFIX = "/api/"
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX)
+
+
+# --- The error shape ------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer of the API."""
+
+    detail = serializers.CharField(help_text="What went wrong, in one sentence.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field messages (400 only); `non_field_errors` for the request as a whole.",
+    )
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Bad input: the request's fields are listed in `errors`.",
+    401: "No or invalid credentials (send `Authorization: Token <token>`).",
+    403: "Not allowed.",
+    404: "Not found, or not yours.",
+    409: "Conflicts with the current state.",
+    410: "Gone.",
+    429: "Throttled or locked out; see the Retry-After header.",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """`extend_schema(responses=...)` entries for the given error statuses."""
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in codes}
+
+
+def _flatten(data) -> dict[str, list[str]]:
+    """DRF's nested error data -> {field: [messages]} (nested paths joined with dots)."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value):
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list) and value and not all(isinstance(v, str) for v in value):
+            for index, sub in enumerate(value):
+                walk(f"{prefix}.{index}" if prefix else str(index), sub)
+        else:
+            messages = value if isinstance(value, list) else [value]
+            out.setdefault(prefix or api_settings.NON_FIELD_ERRORS_KEY, []).extend(str(m) for m in messages)
+
+    walk("", data)
+    return out
+
+
+def django_errors_to_drf(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A model's full_clean() error -> DRF's, keeping the field names ('__all__' -> non_field_errors)."""
+    if hasattr(error, "error_dict"):
+        detail = {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    else:
+        detail = {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
+    return exceptions.ValidationError(detail)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, reshaped to {"detail", "errors"}; unexpected exceptions become a JSON 500."""
+    if isinstance(exc, DjangoValidationError):
+        exc = django_errors_to_drf(exc)
+    if isinstance(exc, Http404):
+        # DRF would echo "No Profile matches the given query."; say no more than necessary.
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    # Imported here: rest_framework.views reads the throttle classes of this module when loaded.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        request = context.get("request")
+        logger.error(
+            "Internal Server Error: %s",
+            getattr(request, "path", "?"),
+            exc_info=(type(exc), exc, exc.__traceback__),
+            extra={"status_code": 500, "request": getattr(request, "_request", None)},
+        )
+        return Response({"detail": "Server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"detail": "Invalid input.", "errors": _flatten(exc.detail)}
+    else:
+        detail = response.data.get("detail") if isinstance(response.data, dict) else None
+        response.data = {"detail": str(detail or exc)}
+    return response
+
+
+# --- Throttles ------------------------------------------------------------------------------
+
+
+class _SwitchableRateMixin:
+    """Reads the switch and the rate per request, so `API_THROTTLE=off` and test overrides work.
+
+    DRF's SimpleRateThrottle snapshots the rates when the module is imported; reading
+    api_settings here follows settings changes instead.
+    """
+
+    def __init__(self):
+        if settings.API_THROTTLE:
+            super().__init__()
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        if not settings.API_THROTTLE:
+            return True
+        return super().allow_request(request, view)
+
+
+class AnonThrottle(_SwitchableRateMixin, AnonRateThrottle):
+    """Callers without credentials, per client IP."""
+
+
+class UserThrottle(_SwitchableRateMixin, UserRateThrottle):
+    """Signed-in callers, per account."""
+
+
+class _PerIPThrottle(_SwitchableRateMixin, SimpleRateThrottle):
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SignupThrottle(_PerIPThrottle):
+    """Account creation, per client IP, whoever is signed in."""
+
+    scope = "signup"
+
+
+class TokenThrottle(_PerIPThrottle):
+    """Token requests (password guesses), per client IP. Axes' lockout sits behind it."""
+
+    scope = "token"
+
+
+# --- Pagination -----------------------------------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    """`{"count", "next", "previous", "results"}`; `?page=N`, optional `?page_size=` up to 100."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+# --- handler404 / handler500 ----------------------------------------------------------------
+
+
+def handler404(request, exception=None):
+    if is_api_path(request.path):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def handler500(request):
+    if is_api_path(request.path):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    # No request context: the page must render even when the failure was in a context processor.
+    return HttpResponseServerError(loader.get_template("500.html").render())

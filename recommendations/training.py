@@ -1,0 +1,234 @@
+"""Training: fit the LightFM hybrid, evaluate it beside popularity, write artifacts, register.
+
+`train_and_register(trigger=...)` is the one pipeline behind the Celery task, the admin's
+"Retrain now" and `manage.py train_recommender`:
+
+    assemble (dataset) -> temporal per-user split (last 20% of each profile's positives by time)
+    -> fit on the past, score the future (model and popularity, same split, same run)
+    -> refit on all data with the same parameters -> artifacts (npz/JSON, atomic)
+    -> ModelVersion (ready) -> the promotion gate -> serving (registry.promote).
+
+Why refit on everything: the held-out 20% is each profile's most recent taste, exactly what the
+home page should reflect; the split model is only a measuring stick. It costs a second fit.
+
+The same `fit_hybrid` / `HybridParams` drive the MovieLens benchmark
+(`manage.py evaluate_recommender`), so the benchmark measures the production model.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import traceback
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from django.conf import settings
+from django.utils import timezone
+
+from . import artifacts, evaluation, registry
+from .dataset import TrainingData, assemble, count_interactions
+from .models import ModelStatus, ModelVersion
+from .selectors import serving_version
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOLERANCE = 0.02  # absolute nDCG@10 a new model may lose against the serving one
+EVAL_MAX_USERS = 3000  # evaluation cost is bounded whatever the number of profiles
+
+
+class TrainingError(Exception):
+    """Training cannot produce a model (e.g. no interactions yet)."""
+
+
+@dataclass(frozen=True)
+class HybridParams:
+    """The product model's hyper-parameters (tuned on ml-latest-small's temporal split)."""
+
+    no_components: int = 64
+    loss: str = "warp"
+    learning_rate: float = 0.03
+    learning_schedule: str = "adagrad"
+    item_alpha: float = 1e-6
+    user_alpha: float = 1e-6
+    max_sampled: int = 30
+    epochs: int = 30
+    # Log-popularity added to every item's bias after fitting (0 = off). WARP ranks well within a
+    # user's taste but under-weights how popular a title is right now; a small prior restores it.
+    popularity_prior: float = 0.0
+    random_state: int = 42
+    num_threads: int = 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fit_hybrid(
+    params: HybridParams,
+    interactions: sp.coo_matrix,
+    sample_weight: sp.coo_matrix | None,
+    *,
+    user_features: sp.csr_matrix | None,
+    item_features: sp.csr_matrix | None,
+):
+    from lightfm import LightFM  # imported lazily: the web process never needs it
+
+    model = LightFM(
+        no_components=params.no_components,
+        loss=params.loss,
+        learning_rate=params.learning_rate,
+        learning_schedule=params.learning_schedule,
+        item_alpha=params.item_alpha,
+        user_alpha=params.user_alpha,
+        max_sampled=params.max_sampled,
+        random_state=params.random_state,
+    )
+    model.fit(
+        interactions,
+        user_features=user_features,
+        item_features=item_features,
+        sample_weight=sample_weight if params.loss in ("warp", "bpr", "logistic") else None,
+        epochs=params.epochs,
+        num_threads=params.num_threads,
+    )
+    return model
+
+
+def item_representations(model, item_features, params: HybridParams, train: sp.spmatrix):
+    """(item_vecs, item_bias) with the popularity prior folded into the bias."""
+    bias, vecs = model.get_item_representations(item_features)
+    bias = bias.astype(np.float64)
+    if params.popularity_prior:
+        pop = evaluation.popularity_scores(train)
+        bias = bias + params.popularity_prior * np.log1p(pop)
+    return vecs.astype(np.float32), bias.astype(np.float32)
+
+
+def score_split(params: HybridParams, data: TrainingData) -> tuple[dict, dict, dict]:
+    """Fit on each profile's past, evaluate model and popularity on its future (same users)."""
+    from .evaluation import evaluate, matrix_scorer, popularity_scorer, temporal_split
+
+    test_mask = temporal_split(data.users, data.timestamps)
+    train_i, train_w = data.interactions(~test_mask)
+    test_i, _ = data.interactions(test_mask)
+    users = np.unique(data.users[test_mask])
+    if len(users) > EVAL_MAX_USERS:
+        users = np.sort(np.random.default_rng(0).choice(users, EVAL_MAX_USERS, replace=False))
+    model = fit_hybrid(params, train_i, train_w, user_features=data.user_features, item_features=data.item_features)
+    item_vecs, item_bias = item_representations(model, data.item_features, params, train_i)
+    _, user_vecs = model.get_user_representations(data.user_features)
+    metrics = evaluate(matrix_scorer(user_vecs, item_vecs, item_bias), train_i, test_i, users=users)
+    baseline = evaluate(popularity_scorer(evaluation.popularity_scores(train_i)), train_i, test_i, users=users)
+    split = {"train": int((~test_mask).sum()), "test": int(test_mask.sum()), "eval_users": len(users)}
+    return metrics, baseline, split
+
+
+def build_artifacts(version: str, model, params: HybridParams, data: TrainingData, meta: dict):
+    inter, _ = data.interactions()
+    item_vecs, item_bias = item_representations(model, data.item_features, params, inter)
+    user_bias, user_vecs = model.get_user_representations(data.user_features)
+    n_users = len(data.profile_ids)
+    # Rows past the identity block are the shared user features ("kids", "genre:<slug>"): the
+    # serving side folds a new profile in through them.
+    uf_names = np.asarray(data.user_feature_names[n_users:], dtype=str)
+    return artifacts.ModelArtifacts(
+        version=version,
+        title_ids=data.title_ids,
+        item_vecs=item_vecs,
+        item_bias=item_bias,
+        profile_ids=data.profile_ids,
+        user_vecs=user_vecs.astype(np.float32),
+        user_bias=user_bias.astype(np.float32),
+        user_feature_names=uf_names,
+        user_feature_vecs=model.user_embeddings[n_users:].astype(np.float32),
+        user_feature_bias=model.user_biases[n_users:].astype(np.float32),
+        meta=meta,
+    )
+
+
+def promotion_gate(metrics: dict, baseline: dict, serving: ModelVersion | None) -> tuple[bool, str]:
+    """Promote only if it beats popularity (nDCG@10) and is not worse than the serving version
+    by more than RECOMMENDER_PROMOTION_TOLERANCE (absolute nDCG@10, default 0.02)."""
+    tolerance = float(getattr(settings, "RECOMMENDER_PROMOTION_TOLERANCE", DEFAULT_TOLERANCE))
+    ndcg, pop = metrics.get("ndcg@10", 0.0), baseline.get("ndcg@10", 0.0)
+    if not ndcg > pop:
+        return False, f"nDCG@10 {ndcg:.4f} does not beat popularity's {pop:.4f}"
+    current = serving.metric("ndcg@10") if serving is not None else None
+    if current is not None and ndcg < current - tolerance:
+        return False, f"nDCG@10 {ndcg:.4f} is worse than serving {serving.version}'s {current:.4f} by more than {tolerance}"
+    return True, f"nDCG@10 {ndcg:.4f} beats popularity's {pop:.4f}" + (
+        f" and is within {tolerance} of serving's {current:.4f}" if current is not None else ""
+    )
+
+
+def new_version_string() -> str:
+    return f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def current_params() -> HybridParams:
+    overrides = getattr(settings, "RECOMMENDER_PARAMS", None) or {}
+    return HybridParams(**overrides)
+
+
+def train_and_register(*, trigger: str, params: HybridParams | None = None) -> ModelVersion:
+    """The whole pipeline (module docstring). Returns the version (serving, ready or rejected).
+
+    A failure marks the version `failed` with the error and re-raises; the serving version is
+    untouched (promotion is the last step and is atomic).
+    """
+    params = params or current_params()
+    mv = ModelVersion.objects.create(
+        version=new_version_string(), status=ModelStatus.TRAINING, trigger=trigger[:40], params=params.to_dict()
+    )
+    started = time.monotonic()
+    try:
+        total = count_interactions()
+        t0 = time.monotonic()
+        data = assemble()
+        assembly_seconds = time.monotonic() - t0
+        if data.counts["interactions"] == 0:
+            raise TrainingError("no interactions from profiles that allow personalization")
+        t0 = time.monotonic()
+        metrics, baseline, split = score_split(params, data)
+        eval_seconds = time.monotonic() - t0
+        t0 = time.monotonic()
+        all_i, all_w = data.interactions()
+        model = fit_hybrid(params, all_i, all_w, user_features=data.user_features, item_features=data.item_features)
+        fit_seconds = time.monotonic() - t0
+        counts = {
+            **data.counts,
+            **split,
+            "features": data.counts["item_features"] + data.counts["user_features"],
+            "assembly_seconds": round(assembly_seconds, 3),
+            "evaluation_seconds": round(eval_seconds, 3),
+            "fit_seconds": round(fit_seconds, 3),
+        }
+        meta = {"params": params.to_dict(), "counts": counts, "metrics": metrics, "baseline_metrics": baseline}
+        artifacts.save(build_artifacts(mv.version, model, params, data, meta))
+        mv.status = ModelStatus.READY
+        mv.trained_at = timezone.now()
+        mv.duration_seconds = round(time.monotonic() - started, 3)
+        mv.data_counts = counts
+        mv.metrics = metrics
+        mv.baseline_metrics = baseline
+        mv.interactions_at_training = total
+        promote, reason = promotion_gate(metrics, baseline, serving_version())
+        mv.gate = reason[:300]
+        if not promote:
+            mv.status = ModelStatus.REJECTED
+        mv.save()
+    except BaseException as exc:
+        ModelVersion.objects.filter(pk=mv.pk).update(
+            status=ModelStatus.FAILED,
+            duration_seconds=round(time.monotonic() - started, 3),
+            error="".join(traceback.format_exception(exc))[-5000:],
+        )
+        artifacts.delete(mv.version)
+        log.exception("training %s failed", mv.version)
+        raise
+    if promote:
+        mv = registry.promote(mv.version)
+    log.info("trained %s (%s): %s", mv.version, mv.status, reason)
+    return mv

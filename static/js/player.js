@@ -1,0 +1,155 @@
+// The simulated player (templates/catalog/player.html). No video: a clock that advances
+// while "playing", a seek bar, keyboard control, and a heartbeat to the server every 5 s
+// (and on pause, seek and leaving the page) so viewing history and Resume stay current.
+(function () {
+  "use strict";
+
+  var HEARTBEAT_MS = 5000;
+  var TICK_MS = 250;
+  var SEEK_STEP = 10;
+
+  function fmt(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(seconds / 3600);
+    var m = Math.floor((seconds % 3600) / 60);
+    var s = seconds % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  function init(player) {
+    var q = function (role) { return player.querySelector('[data-role="' + role + '"]'); };
+    var duration = parseInt(player.dataset.duration, 10) || 0;
+    var position = Math.min(parseInt(player.dataset.position, 10) || 0, duration);
+    var playing = false;
+    var lastTick = 0;
+    var lastSent = -1;
+    var sending = false;
+    var tickTimer = null;
+    var beatTimer = null;
+
+    var toggle = q("toggle");
+    var toggleIcon = q("toggle-icon");
+    var seek = q("seek");
+    var elapsed = q("elapsed");
+    var total = q("total");
+    var status = q("status");
+    var end = q("end");
+
+    function render() {
+      seek.value = String(Math.floor(position));
+      seek.setAttribute("aria-valuetext", fmt(position) + " of " + fmt(duration));
+      elapsed.textContent = fmt(position);
+      total.textContent = fmt(duration);
+      toggle.setAttribute("aria-label", playing ? "Pause" : "Play");
+      toggleIcon.textContent = playing ? "\u275A\u275A" : "\u25B6";
+      player.classList.toggle("is-playing", playing);
+      player.dataset.state = playing ? "playing" : (position >= duration ? "ended" : "paused");
+      player.dataset.current = String(Math.floor(position));
+    }
+
+    function say(text) { status.textContent = text; }
+
+    function heartbeat(force) {
+      var pos = Math.floor(position);
+      if (!duration || sending || (!force && pos === lastSent)) return;
+      var body = new URLSearchParams();
+      body.set("episode", player.dataset.episode || "");
+      body.set("position_seconds", String(pos));
+      body.set("duration_seconds", String(duration));
+      sending = true;
+      fetch(player.dataset.heartbeatUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": player.dataset.csrf, "Content-Type": "application/x-www-form-urlencoded" },
+        body: body.toString(),
+        keepalive: true,
+      })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          lastSent = pos;
+          if (data) player.dataset.recorded = data.recorded ? "true" : "false";
+        })
+        .catch(function () { /* offline for a moment: the next beat carries the position */ })
+        .then(function () { sending = false; });
+    }
+
+    function tick() {
+      var now = Date.now();
+      position = Math.min(duration, position + (now - lastTick) / 1000);
+      lastTick = now;
+      if (position >= duration) finish();
+      render();
+    }
+
+    function play() {
+      if (playing) return;
+      if (position >= duration) position = 0;
+      end.hidden = true;
+      playing = true;
+      lastTick = Date.now();
+      tickTimer = window.setInterval(tick, TICK_MS);
+      beatTimer = window.setInterval(function () { heartbeat(false); }, HEARTBEAT_MS);
+      say("Playing");
+      render();
+    }
+
+    function pause(message) {
+      if (!playing) return;
+      playing = false;
+      window.clearInterval(tickTimer);
+      window.clearInterval(beatTimer);
+      say(message || "Paused");
+      heartbeat(true);
+      render();
+    }
+
+    function finish() {
+      position = duration;
+      pause("Finished");
+      end.hidden = false;
+      var next = q("next");
+      (next || end.querySelector("a")).focus();
+    }
+
+    function seekTo(seconds) {
+      position = Math.max(0, Math.min(duration, seconds));
+      if (playing) lastTick = Date.now();
+      render();
+      heartbeat(true);
+      if (position >= duration) finish();
+    }
+
+    toggle.addEventListener("click", function () { playing ? pause() : play(); });
+    seek.addEventListener("input", function () { seekTo(parseInt(seek.value, 10) || 0); });
+    player.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      var onSeek = event.target === seek;
+      if (event.key === " " || event.key === "k") {
+        if (event.target.tagName === "A") return;
+        playing ? pause() : play();
+      } else if (event.key === "ArrowRight" && !onSeek) {
+        seekTo(position + SEEK_STEP);
+      } else if (event.key === "ArrowLeft" && !onSeek) {
+        seekTo(position - SEEK_STEP);
+      } else if (event.key === "Home" && !onSeek) {
+        seekTo(0);
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") heartbeat(true);
+    });
+    window.addEventListener("pagehide", function () { heartbeat(true); });
+
+    if (position > 0) say("Ready to resume at " + fmt(position));
+    render();
+    player.dataset.ready = "true";
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".player[data-heartbeat-url]").forEach(init);
+  });
+})();
