@@ -134,15 +134,29 @@ _OWN_PROFILE = "`pid` must be one of the caller's profiles (else 404)."
 _VISIBLE_TITLE = "The title must be visible to that profile (else 404)."
 
 
-def _paginated(view, request, queryset, serializer_class):
-    paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+class _ProfileListApi(generics.ListAPIView):
+    """A paginated list of one of the caller's profiles' rows, limited to titles it may see."""
+
+    permission_classes = [IsAuthenticated]
+    model: type = None  # Rating, ListEntry or ViewingActivity
+    ordering: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no profile
+            return self.model.objects.none()
+        profile = profile_for_request(self.request, self.kwargs["pid"])
+        return (
+            self.model.objects.filter(profile=profile, title__in=visible_titles(profile))
+            .select_related("title")
+            .order_by(*self.ordering)
+        )
 
 
 @extend_schema(tags=["ratings"])
-class RatingListApi(APIView):
-    permission_classes = [IsAuthenticated]
+class RatingListApi(_ProfileListApi):
+    serializer_class = RatingSerializer
+    model = Rating
+    ordering = ("-updated_at", "-id")
 
     @extend_schema(
         operation_id="profiles_ratings_list",
@@ -150,14 +164,8 @@ class RatingListApi(APIView):
         description=_OWN_PROFILE,
         responses={200: RatingSerializer(many=True), **error_responses(401, 404, 429)},
     )
-    def get(self, request, pid: int):
-        profile = profile_for_request(request, pid)
-        ratings = (
-            Rating.objects.filter(profile=profile, title__in=visible_titles(profile))
-            .select_related("title")
-            .order_by("-updated_at", "-id")
-        )
-        return _paginated(self, request, ratings, RatingSerializer)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
 
 @extend_schema(tags=["ratings"])
@@ -182,7 +190,9 @@ class RatingDetailApi(APIView):
         serializer = RatingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rating, created = services.rating_set(profile=profile, title=title, value=serializer.validated_data["value"])
-        return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
     @extend_schema(
         operation_id="profiles_ratings_delete",
@@ -198,8 +208,10 @@ class RatingDetailApi(APIView):
 
 
 @extend_schema(tags=["my-list"])
-class MyListApi(APIView):
-    permission_classes = [IsAuthenticated]
+class MyListApi(_ProfileListApi):
+    serializer_class = ListEntrySerializer
+    model = ListEntry
+    ordering = ("-added_at", "-id")
 
     @extend_schema(
         operation_id="profiles_my_list_list",
@@ -207,14 +219,8 @@ class MyListApi(APIView):
         description=_OWN_PROFILE,
         responses={200: ListEntrySerializer(many=True), **error_responses(401, 404, 429)},
     )
-    def get(self, request, pid: int):
-        profile = profile_for_request(request, pid)
-        entries = (
-            ListEntry.objects.filter(profile=profile, title__in=visible_titles(profile))
-            .select_related("title")
-            .order_by("-added_at", "-id")
-        )
-        return _paginated(self, request, entries, ListEntrySerializer)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
 
 @extend_schema(tags=["my-list"])
@@ -225,10 +231,7 @@ class MyListItemApi(APIView):
     @extend_schema(
         operation_id="profiles_my_list_add",
         summary="Add a title to My List",
-        description="201 when added, 200 when it was already there. No body. "
-        + _OWN_PROFILE
-        + " "
-        + _VISIBLE_TITLE,
+        description="201 when added, 200 when it was already there. No body. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
         request=None,
         responses={200: ListEntrySerializer, 201: ListEntrySerializer, **error_responses(401, 404, 429)},
     )
@@ -236,7 +239,9 @@ class MyListItemApi(APIView):
         profile = profile_for_request(request, pid)
         title = title_get_for_profile(profile=profile, pk=title_id)
         entry, created = services.list_add(profile=profile, title=title)
-        return Response(ListEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            ListEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
     @extend_schema(
         operation_id="profiles_my_list_remove",
@@ -252,8 +257,10 @@ class MyListItemApi(APIView):
 
 
 @extend_schema(tags=["viewing"])
-class ViewingApi(APIView):
-    permission_classes = [IsAuthenticated]
+class ViewingApi(_ProfileListApi):
+    serializer_class = ViewingSerializer
+    model = ViewingActivity
+    ordering = ("-last_watched_at", "-id")
 
     @extend_schema(
         operation_id="profiles_viewing_list",
@@ -261,14 +268,8 @@ class ViewingApi(APIView):
         description=_OWN_PROFILE,
         responses={200: ViewingSerializer(many=True), **error_responses(401, 404, 429)},
     )
-    def get(self, request, pid: int):
-        profile = profile_for_request(request, pid)
-        activity = (
-            ViewingActivity.objects.filter(profile=profile, title__in=visible_titles(profile))
-            .select_related("title")
-            .order_by("-last_watched_at", "-id")
-        )
-        return _paginated(self, request, activity, ViewingSerializer)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="profiles_viewing_record",

@@ -6,7 +6,7 @@ Two steps, so determinism can be checked without a database:
   `numpy.random.default_rng(seed)` only: the same seed gives the same catalog, accounts and
   histories. Timestamps are offsets from `now`, so "added last week" stays true whenever
   the demo is seeded.
-- `write(plan)` inserts it in one transaction with bulk_create.
+- `write(plan)` inserts it in one transaction with bulk_create (executemany for the big tables).
 
 Subscribers' ratings, viewing and My List come from latent taste groups: each profile belongs
 to a group (sometimes two) that prefers a few genres and tags, mostly picks titles that match,
@@ -54,7 +54,7 @@ from .models import (
     TitleTag,
     ViewingActivity,
 )
-from .movielens import _unique_slug
+from .movielens import _unique_slug, insert_rows
 
 DEFAULT_SEED = 2026
 DEMO_PREFIX = "demo:"
@@ -740,26 +740,25 @@ def _write_catalog(plan: Plan, counts: dict[str, int]) -> list[int]:
     title_ids = [by_key[t.key] for t in plan.titles]
 
     through = Title.genres.through
-    through.objects.bulk_create(
-        [through(title_id=title_ids[i], genre_id=genre_ids[g]) for i, t in enumerate(plan.titles) for g in t.genres],
-        batch_size=BATCH,
+    insert_rows(
+        through,
+        ["title", "genre"],
+        [(title_ids[i], genre_ids[g]) for i, t in enumerate(plan.titles) for g in t.genres],
     )
-    TitleTag.objects.bulk_create(
-        [
-            TitleTag(title_id=title_ids[i], tag_id=tag_ids[tag], weight=w)
-            for i, t in enumerate(plan.titles)
-            for tag, w in t.tags
-        ],
-        batch_size=BATCH,
+    insert_rows(
+        TitleTag,
+        ["title", "tag", "weight"],
+        [(title_ids[i], tag_ids[tag], w) for i, t in enumerate(plan.titles) for tag, w in t.tags],
     )
     credits = {}
     for i, t in enumerate(plan.titles):
         for person, role, order, character in t.credits:
             # One credit per person and role on a title (a writer may also be cast).
             credits.setdefault((title_ids[i], person_ids[person], role), (order, character))
-    Credit.objects.bulk_create(
-        [Credit(title_id=t, person_id=p, role=role, order=o, character=c) for (t, p, role), (o, c) in credits.items()],
-        batch_size=BATCH,
+    insert_rows(
+        Credit,
+        ["title", "person", "role", "order", "character"],
+        [(t, p, role, o, c) for (t, p, role), (o, c) in credits.items()],
     )
     Season.objects.bulk_create(
         [
@@ -774,20 +773,15 @@ def _write_catalog(plan: Plan, counts: dict[str, int]) -> list[int]:
         (t, n): sid
         for sid, t, n in Season.objects.filter(title_id__in=series_ids).values_list("id", "title_id", "number")
     }
-    Episode.objects.bulk_create(
+    insert_rows(
+        Episode,
+        ["title", "season", "number", "name", "synopsis", "runtime_minutes"],
         [
-            Episode(
-                title_id=title_ids[i],
-                season_id=season_ids[(title_ids[i], s.number)],
-                number=e.number,
-                name=e.name,
-                runtime_minutes=e.runtime,
-            )
+            (title_ids[i], season_ids[(title_ids[i], s.number)], e.number, e.name, "", e.runtime)
             for i, t in enumerate(plan.titles)
             for s in t.seasons
             for e in s.episodes
         ],
-        batch_size=BATCH,
     )
     taken = set(Collection.objects.values_list("slug", flat=True))
     for c in plan.collections:
@@ -863,29 +857,31 @@ def _write_accounts(plan: Plan, accounts: list[AccountPlan], title_ids: list[int
     for a in accounts:
         for p in a.profiles:
             pid = profile_ids[(account_ids[a.username], p.name)]
-            for t, value, when in p.ratings:
-                ratings.append(
-                    Rating(profile_id=pid, title_id=title_ids[t], value=value, created_at=when, updated_at=when)
-                )
-            for t, ep, position, duration, done, started, last in p.viewing:
-                viewing.append(
-                    ViewingActivity(
-                        profile_id=pid,
-                        title_id=title_ids[t],
-                        episode_id=episode_ids[(title_ids[t], *ep)] if ep else None,
-                        position_seconds=position,
-                        duration_seconds=duration,
-                        completed=done,
-                        started_at=started,
-                        last_watched_at=last,
-                    )
-                )
-            entries += [ListEntry(profile_id=pid, title_id=title_ids[t], added_at=when) for t, when in p.my_list]
-            searches += [
-                SearchQuery(profile_id=pid, query=q, result_count=n, created_at=when) for q, n, when in p.searches
+            ratings += [(pid, title_ids[t], value, when, when) for t, value, when in p.ratings]
+            viewing += [
+                (pid, title_ids[t], episode_ids[(title_ids[t], *ep)] if ep else None, position, duration, done, s, last)
+                for t, ep, position, duration, done, s, last in p.viewing
             ]
-    for model, rows in ((Rating, ratings), (ViewingActivity, viewing), (ListEntry, entries), (SearchQuery, searches)):
-        model.objects.bulk_create(rows, batch_size=BATCH)
+            entries += [(pid, title_ids[t], when) for t, when in p.my_list]
+            searches += [(pid, q, n, when) for q, n, when in p.searches]
+    # Plain tuples and executemany: the ORM's per-instance work is most of the time at this size.
+    insert_rows(Rating, ["profile", "title", "value", "created_at", "updated_at"], ratings)
+    insert_rows(
+        ViewingActivity,
+        [
+            "profile",
+            "title",
+            "episode",
+            "position_seconds",
+            "duration_seconds",
+            "completed",
+            "started_at",
+            "last_watched_at",
+        ],
+        viewing,
+    )
+    insert_rows(ListEntry, ["profile", "title", "added_at"], entries)
+    insert_rows(SearchQuery, ["profile", "query", "result_count", "created_at"], searches)
     counts.update(
         accounts=len(account_ids),
         profiles=len(profile_ids),

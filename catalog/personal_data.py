@@ -132,11 +132,23 @@ def _viewing_purge(now) -> int:
 def register() -> None:
     sections = [
         ("ratings", "Ratings", "Thumbs you gave titles (not for me / like / love).", "Rating", _ratings_export, 20),
-        ("viewing", "Viewing history", "What each profile watched and where it stopped.", "ViewingActivity",
-         _viewing_export, 30),
+        (
+            "viewing",
+            "Viewing history",
+            "What each profile watched and where it stopped.",
+            "ViewingActivity",
+            _viewing_export,
+            30,
+        ),
         ("list", "My List", "Titles each profile saved to My List.", "ListEntry", _list_export, 40),
-        ("searches", "Search history", "What each profile searched for, and how many titles matched.",
-         "SearchQuery", _searches_export, 50),
+        (
+            "searches",
+            "Search history",
+            "What each profile searched for, and how many titles matched.",
+            "SearchQuery",
+            _searches_export,
+            50,
+        ),
     ]
     for name, label, description, model_name, export, order in sections:
         registry.register_section(

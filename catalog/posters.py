@@ -55,7 +55,8 @@ def poster_svg(*, title_id: int, name: str, year: int | None) -> str:
     # No <script>, no external references: safe to serve as image/svg+xml under the CSP.
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(name, {chr(34): "&quot;"})}">'
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="Helvetica, Arial, sans-serif" '
+        f'role="img" aria-label="{escape(name, {chr(34): "&quot;"})}">'
         f'<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">'
         f'<stop offset="0" stop-color="{_hex(first, 0.7, 0.42)}"/>'
         f'<stop offset="1" stop-color="{_hex(second, 0.65, 0.16)}"/>'
@@ -63,7 +64,7 @@ def poster_svg(*, title_id: int, name: str, year: int | None) -> str:
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="url(#g)"/>'
         f'<rect x="10" y="10" width="{WIDTH - 20}" height="{HEIGHT - 20}" fill="none" '
         f'stroke="#ffffff" stroke-opacity="0.2" stroke-width="1"/>'
-        f'<text text-anchor="middle" font-family="Helvetica, Arial, sans-serif" font-size="21" '
+        f'<text text-anchor="middle" font-size="21" '
         f'font-weight="700" fill="#ffffff">{text}</text>'
         f"{year_text}"
         f"</svg>"

@@ -11,6 +11,7 @@ Results are always within `visible_titles(profile)`. Search terms are personal d
 privacy notes): nothing in here logs them, and callers must not either.
 """
 
+import logging
 import re
 
 from django.db import connection
@@ -28,6 +29,8 @@ SUGGEST_MIN_LENGTH = 2
 # A query is cut to this many words for the LIKE fallback, which adds one clause per word.
 MAX_WORDS = 8
 FTS_CONFIG = "english"
+# Typo tolerance (trigrams) for queries up to this long.
+FUZZY_MAX_LENGTH = 60
 
 # websearch_to_tsquery operators that make a query precise: "a phrase", -excluded.
 _OPERATORS = re.compile(r'"|(?:^|\s)-\w')
@@ -50,10 +53,8 @@ def search_titles(*, profile: Profile | None, query: str, limit: int | None = No
     if not query:
         return Title.objects.none()
     base = visible_titles(profile)
-    if connection.vendor == "postgresql":
-        qs = _postgres_search(base, query)
-    else:
-        qs = _fallback_search(base, query)
+    engine = _postgres_search if connection.vendor == "postgresql" else _fallback_search
+    qs = engine(base, query)
     return qs[:limit] if limit else qs
 
 
@@ -79,10 +80,16 @@ def _postgres_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:
     # Each way of matching is its own id subquery, so each can use its own index (an OR over
     # joins would force a scan of everything); PostgreSQL runs each once as a hashed subplan.
     fts_ids = Title.objects.annotate(document=document).filter(document=tsquery).values("pk")
-    name_ids = Title.objects.filter(Q(name__trigram_similar=query) | Q(name__trigram_word_similar=query)).values("pk")
-    person_ids = Credit.objects.filter(
-        Q(person__name__icontains=query) | Q(person__name__trigram_word_similar=query)
-    ).values("title_id")
+    person_match = Q(person__name__icontains=query)
+    if len(query) <= FUZZY_MAX_LENGTH:
+        # Word similarity (`name %> query`) alone: it already finds a misspelt whole name, and
+        # one trigram operator is one index scan (two OR'ed ones cost twice for nothing new).
+        name_ids = Title.objects.filter(name__trigram_word_similar=query).values("pk")
+        person_match |= Q(person__name__trigram_word_similar=query)
+    else:
+        # Nobody misspells a paragraph, and trigram work grows with the query: skip it.
+        name_ids = Title.objects.none().values("pk")
+    person_ids = Credit.objects.filter(person_match).values("title_id")
     genre_ids = _genre_ids(query)
 
     if _OPERATORS.search(query):
@@ -139,3 +146,27 @@ def _fallback_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:
         .annotate(score=score)
         .order_by(F("score").desc(), F("popularity").desc(), "name", "pk")
     )
+
+
+# Query-string parameters that carry search terms: the search page and suggestions (`q`) and
+# the API's title list (`search`).
+_TERMS_IN_URL = re.compile(r"([?&](?:q|search)=)[^&\s\"]*")
+
+
+class RedactSearchTerms(logging.Filter):
+    """A logging filter that blanks search terms out of logged URLs (request lines, paths).
+
+    The development server (`django.server`) and access logs print each request line, which
+    for a search holds what a person looked for. Wire it into settings.LOGGING, e.g. as
+    `"filters": {"redact_search": {"()": "catalog.search.RedactSearchTerms"}}` on the
+    `django.server` logger and the console handler.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _TERMS_IN_URL.sub(r"\1[redacted]", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TERMS_IN_URL.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True

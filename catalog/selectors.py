@@ -60,9 +60,7 @@ def genres_for_nav(profile: Profile | None) -> QuerySet:
 
     from .models import Genre
 
-    return Genre.objects.filter(
-        Exists(visible_titles(profile).filter(genres=OuterRef("pk")))
-    ).order_by("name")
+    return Genre.objects.filter(Exists(visible_titles(profile).filter(genres=OuterRef("pk")))).order_by("name")
 
 
 def list_entries_for_profile(profile: Profile) -> QuerySet:
@@ -145,9 +143,11 @@ def recent_searches(profile: Profile, *, limit: int = 10) -> list[str]:
     from .models import SearchQuery
 
     seen: list[str] = []
-    for query in SearchQuery.objects.filter(profile=profile).order_by("-created_at", "-id").values_list(
-        "query", flat=True
-    )[: limit * 5]:
+    for query in (
+        SearchQuery.objects.filter(profile=profile)
+        .order_by("-created_at", "-id")
+        .values_list("query", flat=True)[: limit * 5]
+    ):
         if query.lower() not in (s.lower() for s in seen):
             seen.append(query)
         if len(seen) == limit:

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +19,7 @@ from privacy import consent
 
 from . import services
 from .models import Genre, RatingValue, Title, TitleKind
-from .search import SUGGEST_MIN_LENGTH, normalize_query, search_titles
+from .search import MAX_QUERY_LENGTH, SUGGEST_MIN_LENGTH, normalize_query, search_titles
 from .selectors import (
     genres_for_nav,
     list_entries_for_profile,
@@ -57,7 +58,7 @@ class YearFilter(django_filters.NumberFilter):
 SORTS = {
     "popular": ("Most popular", [F("popularity").desc(), "name", "pk"]),
     "newest": ("Newest added", [F("date_added").desc(), "-pk"]),
-    "year": ("Release year", [F("year").desc(nulls_last=True), "name", "pk"]),
+    "year": ("Release year (newest)", [F("year").desc(nulls_last=True), "name", "pk"]),
     "name": ("Name A–Z", ["name", "pk"]),
 }
 DEFAULT_SORT = "popular"
@@ -141,8 +142,10 @@ def browse(request, genre: str | None = None):
 @profile_required
 def search(request):
     profile = request.profile
-    query = normalize_query(request.GET.get("q"))
-    context = {"query": query, "truncated": len(request.GET.get("q", "")) > len(query) and bool(query)}
+    raw = request.GET.get("q", "")
+    query = normalize_query(raw)
+    # Say so when the query was cut (not merely tidied of spaces).
+    context = {"query": query, "truncated": len(" ".join(raw.split())) > MAX_QUERY_LENGTH}
     if not query:
         context["recent_searches"] = recent_searches(profile)
         return render(request, "catalog/search.html", context)
@@ -164,7 +167,11 @@ def search_suggest(request):
     # No profile (signed out, or none picked): nothing, rather than a login page in the box.
     if profile is not None and len(query) >= SUGGEST_MIN_LENGTH:
         titles = list(search_titles(profile=profile, query=query, limit=SUGGESTIONS))
-    response = render(request, "catalog/_suggestions.html", {"titles": titles, "query": query})
+    if titles:
+        response = render(request, "catalog/_suggestions.html", {"titles": titles, "query": query})
+    else:
+        # Truly empty (no whitespace either), so the box's `:empty` style hides it.
+        response = HttpResponse("")
     response["Cache-Control"] = "private, no-store"
     return response
 

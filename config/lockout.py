@@ -7,10 +7,9 @@ caller did nothing forbidden: it tried too often and may try again later. The AP
 
 import math
 
+from axes.helpers import get_cool_off, get_failure_limit
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import select_template
-
-from axes.helpers import get_cool_off, get_failure_limit
 
 from .rest import is_api_path
 
@@ -46,4 +45,3 @@ def lockout_response(request, original_response=None, credentials=None):
     if seconds:
         response["Retry-After"] = str(seconds)
     return response
-

@@ -70,7 +70,10 @@ def _flatten(data) -> dict[str, list[str]]:
     def walk(prefix: str, value):
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+                if prefix and key == api_settings.NON_FIELD_ERRORS_KEY:
+                    walk(prefix, sub)  # a nested object's own errors belong to its field
+                else:
+                    walk(f"{prefix}.{key}" if prefix else str(key), sub)
         elif isinstance(value, list) and value and not all(isinstance(v, str) for v in value):
             for index, sub in enumerate(value):
                 walk(f"{prefix}.{index}" if prefix else str(index), sub)

@@ -225,7 +225,7 @@ SPECTACULAR_SETTINGS = {
         "Browse, rate and get recommendations from the Marquee catalog.\n\n"
         "**Auth**: `POST /api/v1/auth/token/` with `username` and `password`, then send "
         "`Authorization: Token <token>`. The browser session works too (with the CSRF header).\n\n"
-        "**Errors** are JSON: `{\"detail\": \"...\"}`, plus `errors` (per field) on 400. "
+        '**Errors** are JSON: `{"detail": "..."}`, plus `errors` (per field) on 400. '
         "401 no credentials, 403 not allowed, 404 not found *or not yours*, 409 conflict, "
         "429 throttled or locked out (see `Retry-After`).\n\n"
         "**Lists** are paginated: `{count, next, previous, results}`, `?page=N` (and `?page_size=` up to 100).\n\n"

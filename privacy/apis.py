@@ -25,7 +25,7 @@ class ConsentsSerializer(serializers.Serializer):
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
         if unknown:
-            raise serializers.ValidationError({k: "Unknown consent purpose." for k in sorted(unknown)})
+            raise serializers.ValidationError(dict.fromkeys(sorted(unknown), "Unknown consent purpose."))
         return attrs
 
 
@@ -58,7 +58,9 @@ class ConsentsApi(APIView):
     def put(self, request):
         ser = ConsentsSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        state, _withdrawn = services.consents_update(account_id=request.user.pk, choices=ser.validated_data, method="api")
+        state, _withdrawn = services.consents_update(
+            account_id=request.user.pk, choices=ser.validated_data, method="api"
+        )
         return Response(state)
 
 
@@ -66,7 +68,9 @@ class ExportCreateApi(APIView):
     @extend_schema(
         request=None,
         responses={
-            202: inline_serializer("ExportAccepted", {"id": serializers.UUIDField(), "status": serializers.CharField()}),
+            202: inline_serializer(
+                "ExportAccepted", {"id": serializers.UUIDField(), "status": serializers.CharField()}
+            ),
             429: ERROR,
         },
         summary="Request a ZIP export of the caller's data (one per 24 hours)",
@@ -78,8 +82,7 @@ class ExportCreateApi(APIView):
             seconds = max(1, int((exc.retry_at - timezone.now()).total_seconds()))
             return Response(
                 {
-                    "detail": "One export per 24 hours: you can ask again after "
-                    f"{exc.retry_at:%Y-%m-%d %H:%M} UTC.",
+                    "detail": f"One export per 24 hours: you can ask again after {exc.retry_at:%Y-%m-%d %H:%M} UTC.",
                     "existing_export": str(exc.existing.id),
                     "retry_at": exc.retry_at.isoformat(),
                 },

@@ -152,7 +152,7 @@ def readme(document: dict, export: ExportRequest) -> str:
     for s in registry.sections():
         if s.export is None:
             continue
-        lines.append(f"{s.name}.csv / export.json \"{s.name}\": {s.label}.")
+        lines.append(f'{s.name}.csv / export.json "{s.name}": {s.label}.')
         lines.append(f"    {s.description}")
     lines += [
         "",

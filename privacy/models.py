@@ -45,6 +45,9 @@ class ConsentEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.purpose}={self.granted} ({self.method}, {self.policy_version})"
+
 
 class ConsentState(models.Model):
     """The current choice per account and purpose: what the gates read (one indexed row)."""
@@ -57,6 +60,9 @@ class ConsentState(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "purpose"], name="unique_consent_state")]
 
+    def __str__(self) -> str:
+        return f"{self.purpose}={self.granted}"
+
 
 class PolicyReview(models.Model):
     """The privacy-policy version an account last reviewed its choices under.
@@ -68,6 +74,9 @@ class PolicyReview(models.Model):
     account = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_review")
     version = models.CharField(max_length=32)
     reviewed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"reviewed {self.version}"
 
 
 class ExportStatus(models.TextChoices):
@@ -143,6 +152,9 @@ class DeletionRecord(models.Model):
     class Meta:
         ordering = ["-requested_at"]
 
+    def __str__(self) -> str:
+        return f"deletion {self.reference} ({self.status})"
+
 
 class AuditAction(models.TextChoices):
     EXPORT_REQUESTED = "export_requested", "Export requested"
@@ -175,3 +187,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_id}"

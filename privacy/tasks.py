@@ -11,9 +11,7 @@ def export_build_task(export_id: str) -> str | None:
     return export.status if export else None
 
 
-@shared_task(
-    bind=True, acks_late=True, soft_time_limit=600, time_limit=660, max_retries=3, default_retry_delay=60
-)
+@shared_task(bind=True, acks_late=True, soft_time_limit=600, time_limit=660, max_retries=3, default_retry_delay=60)
 def account_erase_task(self, record_id: int) -> str | None:
     try:
         record = erasure.account_erase(record_id=record_id)

@@ -91,9 +91,7 @@ def withdrawn(request):
             messages.info(request, "Your choices are saved; what was collected before is kept.")
         return redirect("privacy-settings")
     summary = services.collected_summary(account=account, purposes=purposes)
-    offers = [
-        {"key": p, "label": Purpose(p).label, "count": n} for p, n in summary.items() if n
-    ]
+    offers = [{"key": p, "label": Purpose(p).label, "count": n} for p, n in summary.items() if n]
     if not offers:
         messages.success(request, "Your privacy choices are saved.")
         return redirect("privacy-settings")
@@ -174,9 +172,7 @@ def account_delete(request):
                 logout(request)
                 request.session["deletion_reference"] = str(record.reference)
                 return redirect("privacy-deleted")
-    return render(
-        request, "privacy/delete.html", {"error": error, "now": timezone.now()}, status=400 if error else 200
-    )
+    return render(request, "privacy/delete.html", {"error": error, "now": timezone.now()}, status=400 if error else 200)
 
 
 @require_GET

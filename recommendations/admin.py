@@ -8,7 +8,7 @@ from .models import ModelVersion
 
 
 def _metric(name: str, label: str):
-    def column(obj: ModelVersion):
+    def column(self, obj: ModelVersion):
         value = obj.metric(name)
         return "—" if value is None else f"{value:.4f}"
 

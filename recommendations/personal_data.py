@@ -129,9 +129,7 @@ def _taste_export(account) -> list[dict]:
     for pid in Rating.objects.filter(profile__account=account).values_list("profile_id", flat=True):
         rated[pid] += 1
     picked = defaultdict(list)
-    for pid, name in OnboardingGenre.objects.filter(profile__account=account).values_list(
-        "profile_id", "genre__name"
-    ):
+    for pid, name in OnboardingGenre.objects.filter(profile__account=account).values_list("profile_id", "genre__name"):
         picked[pid].append(name)
     version = _serving_version()
     in_model = set(_serving_profile_ids(version).tolist()) if version else set()

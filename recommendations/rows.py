@@ -30,6 +30,9 @@ from .serving import ServingModel, top_k
 
 ROW_LENGTH = 20
 BECAUSE_ROWS = 2
+# The home shows at most this many rows (the least relevant shelves are left out): about as many
+# as the non-personalized home, so the page costs about the same to render.
+MAX_ROWS = 12
 GENRE_ROWS = 2
 # A title may appear this many times in the first DEDUP_WINDOW rows.
 MAX_REPEATS = 2
@@ -161,7 +164,7 @@ class RowBuilder:
     def pick_reasons(self, rows: np.ndarray) -> dict[int, str]:
         """Per item: the positive it is most like ("Because you loved Heat"), else genres."""
         reasons: dict[int, str] = {}
-        sims = self.model.similar_to(self.seed_rows)[rows] if len(self.seed_rows) else None
+        sims = self.model.similar(rows, self.seed_rows) if len(self.seed_rows) and len(rows) else None
         for i, row in enumerate(rows):
             tid = int(self.model.title_ids[row])
             if sims is not None:
@@ -340,12 +343,17 @@ def personalized_rows(
             draft = b.reranked(spec)
             if draft is not None:
                 drafts.append(draft)
-    drafts = _dedupe(_order(b, [d for d in drafts if d.ids]))
+    drafts = _dedupe(_order(b, [d for d in drafts if d.ids]))[:MAX_ROWS]
 
     # ONE query for every title of every row, through the visibility rule itself (the score
     # mask is only a fast pre-filter).
     wanted = {t for d in drafts for t in d.ids}
-    loaded = {t.pk: t for t in visible_titles(profile).filter(pk__in=wanted)} if wanted else {}
+    # Cards show names, years and posters: the long synopsis and the artwork file stay unloaded.
+    loaded = (
+        {t.pk: t for t in visible_titles(profile).filter(pk__in=wanted).defer("synopsis", "artwork")}
+        if wanted
+        else {}
+    )
 
     rows = []
     for d in drafts:

@@ -113,9 +113,9 @@ class ServingModel:
         rows = [self.row_of_title.get(int(t), -1) for t in title_ids]
         return np.asarray([r for r in rows if r >= 0], dtype=np.int64)
 
-    def similar_to(self, rows: np.ndarray) -> np.ndarray:
-        """Cosine similarity [n, len(rows)] of every item to the given item rows."""
-        return self.item_unit @ self.item_unit[rows].T
+    def similar(self, rows: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """Cosine similarity [len(rows), len(seeds)] between two sets of item rows."""
+        return self.item_unit[rows] @ self.item_unit[seeds].T
 
 
 def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:

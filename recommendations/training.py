@@ -155,7 +155,9 @@ def promotion_gate(metrics: dict, baseline: dict, serving: ModelVersion | None) 
     ndcg, pop = metrics.get("ndcg@10", 0.0), baseline.get("ndcg@10", 0.0)
     if not ndcg > pop:
         return False, f"nDCG@10 {ndcg:.4f} does not beat popularity's {pop:.4f}"
-    current = serving.metric("ndcg@10") if serving is not None else None
+    # A serving version whose files are gone serves nobody: any model that beats popularity is better.
+    usable = serving is not None and registry.artifacts_exist(serving.version)
+    current = serving.metric("ndcg@10") if usable else None
     if current is not None and ndcg < current - tolerance:
         return False, f"nDCG@10 {ndcg:.4f} is worse than serving {serving.version}'s {current:.4f} by more than {tolerance}"
     return True, f"nDCG@10 {ndcg:.4f} beats popularity's {pop:.4f}" + (

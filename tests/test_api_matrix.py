@@ -19,7 +19,13 @@ OWNER, OTHER, ANON = "owner", "other", "anonymous"
 # (id, method, path template, body, {persona: expected status})
 ENDPOINTS = [
     ("signup", "post", "/api/v1/auth/signup/", "signup", {OWNER: 201, OTHER: 201, ANON: 201}),
-    ("token", "post", "/api/v1/auth/token/", {"username": "owner", "password": PASSWORD}, {OWNER: 200, OTHER: 200, ANON: 200}),
+    (
+        "token",
+        "post",
+        "/api/v1/auth/token/",
+        {"username": "owner", "password": PASSWORD},
+        {OWNER: 200, OTHER: 200, ANON: 200},
+    ),
     ("profiles-list", "get", "/api/v1/profiles/", None, {OWNER: 200, OTHER: 200, ANON: 401}),
     ("profiles-create", "post", "/api/v1/profiles/", {"name": "Third"}, {OWNER: 201, OTHER: 201, ANON: 401}),
     ("profile-get", "get", "/api/v1/profiles/{pid}/", None, {OWNER: 200, OTHER: 404, ANON: 401}),
@@ -30,7 +36,13 @@ ENDPOINTS = [
     ("title-get", "get", "/api/v1/titles/{tid}/", None, {OWNER: 200, OTHER: 200, ANON: 200}),
     ("title-as-profile", "get", "/api/v1/titles/{tid}/?profile={pid}", None, {OWNER: 200, OTHER: 404, ANON: 404}),
     ("ratings-list", "get", "/api/v1/profiles/{pid}/ratings/", None, {OWNER: 200, OTHER: 404, ANON: 401}),
-    ("rating-put", "put", "/api/v1/profiles/{pid}/ratings/{tid}/", {"value": "love"}, {OWNER: 200, OTHER: 404, ANON: 401}),
+    (
+        "rating-put",
+        "put",
+        "/api/v1/profiles/{pid}/ratings/{tid}/",
+        {"value": "love"},
+        {OWNER: 200, OTHER: 404, ANON: 401},
+    ),
     ("rating-delete", "delete", "/api/v1/profiles/{pid}/ratings/{tid}/", None, {OWNER: 204, OTHER: 404, ANON: 401}),
     ("my-list", "get", "/api/v1/profiles/{pid}/my-list/", None, {OWNER: 200, OTHER: 404, ANON: 401}),
     ("my-list-put", "put", "/api/v1/profiles/{pid}/my-list/{tid}/", None, {OWNER: 200, OTHER: 404, ANON: 401}),
@@ -62,7 +74,13 @@ ENDPOINTS = [
         None,
         {OWNER: 200, OTHER: 404, ANON: 401},
     ),
-    ("account-delete", "post", "/api/v1/account/delete/", {"password": PASSWORD}, {OWNER: (202, 204), OTHER: (202, 204), ANON: 401}),
+    (
+        "account-delete",
+        "post",
+        "/api/v1/account/delete/",
+        {"password": PASSWORD},
+        {OWNER: (202, 204), OTHER: (202, 204), ANON: 401},
+    ),
 ]
 
 
@@ -82,7 +100,7 @@ def _fill(value, ids):
     return value
 
 
-def _export_id(world, capture_on_commit):
+def _export_id(world, capture_on_commit):  # noqa: F811
     """An export of the owner's, made through the owner's own API call (privacy's endpoint)."""
     with capture_on_commit(execute=True):  # the export job is queued on commit; run it now
         response = token_client(world.owner).post("/api/v1/privacy/exports/", format="json")

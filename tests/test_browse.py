@@ -186,3 +186,12 @@ def test_browse_query_count_is_flat(owner_client, owner, django_assert_max_num_q
 
 def test_browse_rejects_post(owner_client):
     assert owner_client.post(reverse("browse")).status_code == 405
+
+
+@pytest.mark.parametrize("name", ["browse", "search", "search-suggest", "my-list", "history", "my-ratings"])
+def test_garbage_parameters_never_500(owner_client, name):
+    TitleFactory()
+    for key in ["page", "q", "kind", "year_from", "year_to", "maturity", "sort", "value"]:
+        for value in ["\x00", "-1", "1e10", "99999999999999999999999999", "NaN", "'", "%", "😀" * 50]:
+            response = owner_client.get(reverse(name), {key: value})
+            assert response.status_code == 200, (key, value)

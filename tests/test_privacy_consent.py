@@ -57,7 +57,7 @@ def test_granting_and_withdrawing_are_one_post_each_and_logged():
 @pytest.mark.django_db
 def test_withdrawing_viewing_offers_to_delete_what_was_collected(owner, other):
     user, profile = owner
-    other_user, other_profile = other
+    _other_user, other_profile = other
     second = make_account("second-profile-owner")  # noise: an unrelated account
     ViewingFactory(profile=profile)
     ViewingFactory(profile=other_profile)
@@ -92,7 +92,9 @@ def test_withdrawal_offer_refuses_unknown_or_still_granted_purposes(owner_client
 
 
 @pytest.mark.django_db
-def test_withdrawing_personalization_runs_the_purge_hooks(owner_client, owner, monkeypatch, django_capture_on_commit_callbacks):
+def test_withdrawing_personalization_runs_the_purge_hooks(
+    owner_client, owner, monkeypatch, django_capture_on_commit_callbacks
+):
     user, _ = owner
     seen = []
     hook = lambda purpose, account_id: seen.append((purpose, account_id))  # noqa: E731
@@ -128,8 +130,9 @@ def test_recommendations_purge_is_called_per_profile_on_withdrawal(owner, monkey
 
 @pytest.mark.django_db
 def test_policy_page_is_public_and_reads_periods_from_settings(client):
-    with override_settings(SEARCH_RETENTION_DAYS=91, VIEWING_RETENTION_DAYS=731, EXPORT_EXPIRY_DAYS=8,
-                           PRIVACY_POLICY_VERSION="2099-01-01"):
+    with override_settings(
+        SEARCH_RETENTION_DAYS=91, VIEWING_RETENTION_DAYS=731, EXPORT_EXPIRY_DAYS=8, PRIVACY_POLICY_VERSION="2099-01-01"
+    ):
         html = client.get(reverse("privacy-policy")).content.decode()
     assert "2099-01-01" in html
     assert "91 days" in html and "731 days" in html and "8 days" in html
@@ -161,8 +164,11 @@ def test_viewing_and_search_flags_follow_consent():
     assert not selectors.viewing_history_enabled(off.pk) and not selectors.search_history_enabled(off.pk)
     # The gates at the single write points: nothing is written for the withheld purposes.
     title = TitleFactory()
-    assert catalog_services.viewing_record(
-        profile=off_profile, title=title, episode=None, position_seconds=5, duration_seconds=60
-    ) is None
+    assert (
+        catalog_services.viewing_record(
+            profile=off_profile, title=title, episode=None, position_seconds=5, duration_seconds=60
+        )
+        is None
+    )
     assert catalog_services.search_record(profile=off_profile, query="x", result_count=0) is None
     assert not ViewingActivity.objects.exists() and not SearchQuery.objects.exists()

@@ -58,8 +58,9 @@ def test_wrong_password_changes_nothing(owner, owner_client):
 
 
 @pytest.mark.django_db
-def test_web_deletion_erases_everything_and_keeps_a_pseudonymous_record(owner, other,
-                                                                       django_capture_on_commit_callbacks):
+def test_web_deletion_erases_everything_and_keeps_a_pseudonymous_record(
+    owner, other, django_capture_on_commit_callbacks
+):
     user, profile = owner
     other_user, other_profile = other
     fill(profile)
@@ -179,9 +180,16 @@ def test_erasure_drops_the_profile_from_the_serving_model(owner, other, settings
     _, other_profile = other
     ids = np.array([profile.pk, other_profile.pk])
     art = artifacts.ModelArtifacts(
-        version="v-erasure-test", title_ids=np.array([1, 2]), item_vecs=np.ones((2, 3)), item_bias=np.zeros(2),
-        profile_ids=ids, user_vecs=np.ones((2, 3)), user_bias=np.zeros(2),
-        user_feature_names=np.array(["genre:x"]), user_feature_vecs=np.ones((1, 3)), user_feature_bias=np.zeros(1),
+        version="v-erasure-test",
+        title_ids=np.array([1, 2]),
+        item_vecs=np.ones((2, 3)),
+        item_bias=np.zeros(2),
+        profile_ids=ids,
+        user_vecs=np.ones((2, 3)),
+        user_bias=np.zeros(2),
+        user_feature_names=np.array(["genre:x"]),
+        user_feature_vecs=np.ones((1, 3)),
+        user_feature_bias=np.zeros(1),
     )
     artifacts.save(art)
     ModelVersion.objects.create(version="v-erasure-test", status=ModelStatus.SERVING)

@@ -53,8 +53,9 @@ def owner_api(owner):
 
 
 @pytest.mark.django_db
-def test_export_zip_holds_json_valid_against_schema_csvs_and_readme(owner, other, owner_api,
-                                                                    django_capture_on_commit_callbacks):
+def test_export_zip_holds_json_valid_against_schema_csvs_and_readme(
+    owner, other, owner_api, django_capture_on_commit_callbacks
+):
     user, profile = owner
     fill(profile)
     fill(other[1])
@@ -77,15 +78,20 @@ def test_export_zip_holds_json_valid_against_schema_csvs_and_readme(owner, other
     assert [p["id"] for p in doc["profiles"]] == [profile.pk]
     assert [r["title"] for r in doc["ratings"]] == ["Secret Film One"]
     assert len(doc["viewing"]) == 1 and len(doc["list"]) == 1 and len(doc["searches"]) == 1
-    assert {e["purpose"] for e in doc["consent_history"]} == {"personalization", "viewing_history",
-                                                             "search_history", "analytics"}
+    assert {e["purpose"] for e in doc["consent_history"]} == {
+        "personalization",
+        "viewing_history",
+        "search_history",
+        "analytics",
+    }
     assert doc["export_requests"][0]["id"] == body["id"]
     assert doc["taste_summaries"][0]["profile_id"] == profile.pk
     assert doc["taste_summaries"][0]["ratings_count"] == 1
     # Nothing of the other account leaks into this export.
     other_profile_id = other[1].pk
-    assert all(r["profile_id"] != other_profile_id for key in ("ratings", "viewing", "list", "searches")
-               for r in doc[key])
+    assert all(
+        r["profile_id"] != other_profile_id for key in ("ratings", "viewing", "list", "searches") for r in doc[key]
+    )
 
     for section in registry.sections():
         if section.export is not None:
@@ -158,8 +164,9 @@ def test_one_export_per_day_with_a_clear_answer(owner, owner_api, django_capture
 
 
 @pytest.mark.django_db
-def test_failed_export_is_marked_and_does_not_block_a_retry(owner, owner_api, monkeypatch,
-                                                           django_capture_on_commit_callbacks):
+def test_failed_export_is_marked_and_does_not_block_a_retry(
+    owner, owner_api, monkeypatch, django_capture_on_commit_callbacks
+):
     def boom(account, **kwargs):
         raise RuntimeError("disk full")
 
@@ -206,8 +213,9 @@ def test_pending_export_download_is_a_conflict(owner, owner_api):
 
 
 @pytest.mark.django_db
-def test_dashboard_shows_counts_history_and_export_progress(owner, owner_client, django_assert_max_num_queries,
-                                                            django_capture_on_commit_callbacks, client):
+def test_dashboard_shows_counts_history_and_export_progress(
+    owner, owner_client, django_assert_max_num_queries, django_capture_on_commit_callbacks, client
+):
     user, profile = owner
     fill(profile)
     running = ExportRequest.objects.create(account=user, status=ExportStatus.RUNNING, progress=40)
@@ -221,7 +229,7 @@ def test_dashboard_shows_counts_history_and_export_progress(owner, owner_client,
     assert 'data-kind="searches"' in html and 'data-kind="viewing"' in html
     assert "Viewing history" in html and "Privacy settings" in html  # consent history rows (how)
     assert f'data-export-id="{running.pk}" data-status="running"' in html
-    assert 'value="40"' in html and "hx-trigger=\"every 2s\"" in html
+    assert 'value="40"' in html and 'hx-trigger="every 2s"' in html
     assert reverse("privacy-delete") in html and reverse("privacy-export-create") in html
     assert client.get(reverse("privacy-data")).status_code == 302
 

@@ -20,7 +20,7 @@ from .factories import TitleFactory
 def _relates_to_person(model) -> list[str]:
     hits = []
     for f in model._meta.get_fields():
-        if not f.is_relation or f.auto_created and not f.concrete:
+        if not f.is_relation or (f.auto_created and not f.concrete):
             continue  # reverse relations belong to the other side
         if f.related_model in (User, Profile):
             hits.append(f.name)
@@ -33,9 +33,9 @@ def test_every_model_relating_to_a_person_is_registered_or_declared():
     missing = []
     for model in apps.get_models():
         label = model._meta.label
-        if model in (User, Profile) or _relates_to_person(model):
-            if label not in registered and label not in declared:
-                missing.append(label)
+        personal = model in (User, Profile) or _relates_to_person(model)
+        if personal and label not in registered and label not in declared:
+            missing.append(label)
     assert missing == [], f"register these in <app>/personal_data.py or declare them not personal: {missing}"
 
 
@@ -104,11 +104,27 @@ def test_axes_records_are_purged_after_the_security_retention():
     from axes.models import AccessAttempt
     from django.utils import timezone
 
-    old = AccessAttempt.objects.create(username="x", ip_address="192.0.2.0", user_agent="", failures_since_start=1,
-                                       get_data="", post_data="", http_accept="", path_info="")
+    old = AccessAttempt.objects.create(
+        username="x",
+        ip_address="192.0.2.0",
+        user_agent="",
+        failures_since_start=1,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="",
+    )
     AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=timezone.now() - timedelta(hours=25))
-    AccessAttempt.objects.create(username="y", ip_address="192.0.2.0", user_agent="", failures_since_start=1,
-                                 get_data="", post_data="", http_accept="", path_info="")
+    AccessAttempt.objects.create(
+        username="y",
+        ip_address="192.0.2.0",
+        user_agent="",
+        failures_since_start=1,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="",
+    )
     purged = registry.retention_purge(timezone.now())
     assert purged["sign_in_attempts"] == 1
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["y"]
@@ -126,12 +142,15 @@ def test_logs_never_contain_search_terms_or_titles(caplog):
         logging.getLogger().setLevel(logging.DEBUG)
         catalog_services.search_record(profile=profile, query=term, result_count=0)
         for pos in (10, 20, 30):
-            catalog_services.viewing_record(profile=profile, title=title, episode=None, position_seconds=pos,
-                                            duration_seconds=600)
+            catalog_services.viewing_record(
+                profile=profile, title=title, episode=None, position_seconds=pos, duration_seconds=600
+            )
         try:
             client.get(reverse("search"), {"q": term})
             client.get(reverse("search-suggest"), {"q": term})
-            client.post(reverse("watch-heartbeat", args=[title.slug]), {"position_seconds": 40, "duration_seconds": 600})
+            client.post(
+                reverse("watch-heartbeat", args=[title.slug]), {"position_seconds": 40, "duration_seconds": 600}
+            )
             client.get(reverse("watch", args=[title.slug]))
         except NoReverseMatch:
             pass

@@ -41,11 +41,13 @@ def test_viewing_older_than_the_retention_is_purged_and_the_stamp_moves():
     old_title, new_title = TitleFactory(), TitleFactory()
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        catalog_services.viewing_record(profile=profile, title=old_title, episode=None, position_seconds=5,
-                                        duration_seconds=100)
+        catalog_services.viewing_record(
+            profile=profile, title=old_title, episode=None, position_seconds=5, duration_seconds=100
+        )
     with time_machine.travel(start + timedelta(days=400), tick=False):
-        catalog_services.viewing_record(profile=other, title=new_title, episode=None, position_seconds=5,
-                                        duration_seconds=100)
+        catalog_services.viewing_record(
+            profile=other, title=new_title, episode=None, position_seconds=5, duration_seconds=100
+        )
     profile.refresh_from_db()
     stamp = profile.engagement_stamp
     with time_machine.travel(start + timedelta(days=729), tick=False):

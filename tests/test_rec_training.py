@@ -28,7 +28,8 @@ from .factories import (
 )
 from .test_rec_training_world import build_world
 
-FAST = HybridParams(no_components=8, epochs=8, max_sampled=10)
+# One thread: LightFM's parallel SGD is not deterministic, a single thread with a seed is.
+FAST = HybridParams(no_components=8, epochs=8, max_sampled=10, num_threads=1)
 
 
 @pytest.fixture(autouse=True)
@@ -201,7 +202,8 @@ def test_train_and_register_promotes_and_writes_loadable_artifacts(django_captur
 
 
 @pytest.mark.django_db
-def test_second_model_retires_the_first():
+def test_second_model_retires_the_first(settings):
+    settings.RECOMMENDER_PROMOTION_TOLERANCE = 1.0  # this test is about retirement, not the gate
     build_world()
     first = training.train_and_register(trigger="test")
     second = training.train_and_register(trigger="test")

@@ -199,6 +199,7 @@ def test_search_page_lists_results_with_count_and_records_once(owner_client, own
     assert response.status_code == 200
     assert response.context["result_count"] == 30
     assert "30 results" in response.content.decode()
+    assert "shortened" not in response.content.decode()  # spaces tidied is not shortened
     assert len(title_ids(response)) == 24
     record = SearchQuery.objects.get()
     assert (record.profile, record.query, record.result_count) == (profile, "ocean", 30)
@@ -303,7 +304,7 @@ def test_suggestions_need_two_characters(owner_client, q):
     TitleFactory(name="Galaxy")
     response = owner_client.get(reverse("search-suggest"), {"q": q})
     assert response.status_code == 200
-    assert response.content.decode().strip() == ""
+    assert response.content == b""  # truly empty: the box hides itself with :empty
 
 
 def test_suggestions_respect_visibility_and_need_a_profile(client, db):
@@ -322,3 +323,24 @@ def test_suggestions_query_count(owner_client, django_assert_max_num_queries):
     # session, user, profile; the suggestions.
     with django_assert_max_num_queries(4):
         owner_client.get(reverse("search-suggest"), {"q": "galaxy"})
+
+
+def test_redact_search_terms_log_filter():
+    from catalog.search import RedactSearchTerms
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /search/?q=secret+term&page=2 HTTP/1.1", "200", "5"),
+        None,
+    )
+    assert RedactSearchTerms().filter(record) is True
+    message = record.getMessage()
+    assert "secret" not in message
+    assert "/search/?q=[redacted]&page=2" in message
+    api = logging.LogRecord("x", logging.INFO, __file__, 1, "GET /api/v1/titles/?kind=film&search=whales", None, None)
+    RedactSearchTerms().filter(api)
+    assert api.getMessage() == "GET /api/v1/titles/?kind=film&search=[redacted]"

@@ -50,8 +50,10 @@
         if (summary) summary.focus();
       }
       var suggestions = document.getElementById("search-suggestions");
-      if (suggestions && suggestions.contains(document.activeElement || null) === false && suggestions.innerHTML) {
+      if (suggestions && suggestions.innerHTML.trim()) {
+        var wasInside = suggestions.contains(document.activeElement);
         suggestions.innerHTML = "";
+        if (wasInside) document.getElementById("site-search").focus();
       }
       return;
     }
@@ -62,14 +64,27 @@
     closeSwitchers(event.target.closest("details.profile-switcher"));
   });
 
-  // Search suggestions: ArrowDown from the search box enters the list.
+  // Search suggestions: ArrowDown from the search box enters the list; Up/Down move within
+  // it (aria-selected follows focus); ArrowUp from the first returns to the box.
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "ArrowDown" || !event.target.matches("#site-search")) return;
-    var first = document.querySelector("#search-suggestions a");
-    if (first) {
-      first.focus();
-      event.preventDefault();
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var box = document.getElementById("search-suggestions");
+    if (!box) return;
+    var options = Array.prototype.slice.call(box.querySelectorAll("a"));
+    if (!options.length) return;
+    var target;
+    if (event.target.matches("#site-search")) {
+      if (event.key !== "ArrowDown") return;
+      target = options[0];
+    } else {
+      var index = options.indexOf(event.target);
+      if (index === -1) return;
+      if (event.key === "ArrowDown") target = options[Math.min(options.length - 1, index + 1)];
+      else target = index === 0 ? document.getElementById("site-search") : options[index - 1];
     }
+    options.forEach(function (o) { o.setAttribute("aria-selected", o === target ? "true" : "false"); });
+    target.focus();
+    event.preventDefault();
   });
 
   // Mark the whole page as "JS on" so CSS can reveal script-only controls.

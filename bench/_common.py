@@ -1,0 +1,88 @@
+"""Shared plumbing for the bench scripts: one child process per database, so each starts clean.
+
+Each benchmark runs in a fresh database: a temporary SQLite file always, and (when
+DATABASE_URL points at PostgreSQL) a scratch database `<name>_bench_<what>` on that server,
+created before and dropped after, so the database named in DATABASE_URL is never touched.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("HTTPS", "false")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _admin_connect(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    return psycopg.connect(admin_url, autocommit=True)
+
+
+def _scratch_postgres(url: str, what: str) -> str:
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'marquee'}_bench_{what}"
+    with _admin_connect(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _drop_postgres(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with _admin_connect(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_children(script: str, what: str, extra_args: list[str]) -> list[dict]:
+    """Run `script --child URL` against SQLite (and PostgreSQL if configured); collect their JSON."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"marquee-bench-{what}-") as tmp:
+        targets = [("sqlite", f"sqlite:///{tmp}/bench.sqlite3", None)]
+        given = os.environ.get("DATABASE_URL", "")
+        if given.startswith(("postgres://", "postgresql://", "pgsql://")):
+            scratch = _scratch_postgres(given, what)
+            targets.append(("postgresql", scratch, scratch))
+        for label, url, cleanup in targets:
+            print(f"-- {label}: running ...", flush=True)
+            env = {**os.environ, "DATABASE_URL": url}
+            try:
+                proc = subprocess.run(
+                    [sys.executable, script, "--child", url, *extra_args],
+                    env=env,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+            finally:
+                if cleanup:
+                    _drop_postgres(cleanup)
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+            if proc.returncode != 0 or not lines:
+                print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+                raise SystemExit(f"{label}: the benchmark failed (exit {proc.returncode})")
+            result = json.loads(lines[-1])
+            result["database"] = label
+            results.append(result)
+    return results

@@ -1,0 +1,51 @@
+"""Read-only admin views of the privacy logs: the consent log is append-only, audits are evidence."""
+
+from django.contrib import admin
+
+from .models import AuditEvent, ConsentEvent, ConsentState, DeletionRecord, ExportRequest, PolicyReview
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyAdmin):
+    list_display = ["account_id", "purpose", "granted", "method", "policy_version", "created_at"]
+    list_filter = ["purpose", "granted", "method", "policy_version"]
+
+
+@admin.register(ConsentState)
+class ConsentStateAdmin(ReadOnlyAdmin):
+    list_display = ["account_id", "purpose", "granted", "updated_at"]
+    list_filter = ["purpose", "granted"]
+
+
+@admin.register(PolicyReview)
+class PolicyReviewAdmin(ReadOnlyAdmin):
+    list_display = ["account_id", "version", "reviewed_at"]
+
+
+@admin.register(ExportRequest)
+class ExportRequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "account_id", "status", "progress", "created_at", "expires_at", "download_count"]
+    list_filter = ["status"]
+
+
+@admin.register(DeletionRecord)
+class DeletionRecordAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "status", "method", "requested_at", "completed_at", "attempts"]
+    list_filter = ["status"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["action", "account_id", "subject", "object_id", "via", "created_at"]
+    list_filter = ["action", "via"]
