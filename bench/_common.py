@@ -58,13 +58,14 @@ def run_children(script: str, what: str, extra_args: list[str]) -> list[dict]:
     """Run `script --child URL` against SQLite (and PostgreSQL if configured); collect their JSON."""
     results = []
     with tempfile.TemporaryDirectory(prefix=f"marquee-bench-{what}-") as tmp:
-        targets = [("sqlite", f"sqlite:///{tmp}/bench.sqlite3", None)]
+        targets = ["sqlite"]
         given = os.environ.get("DATABASE_URL", "")
         if given.startswith(("postgres://", "postgresql://", "pgsql://")):
-            scratch = _scratch_postgres(given, what)
-            targets.append(("postgresql", scratch, scratch))
-        for label, url, cleanup in targets:
+            targets.append("postgresql")
+        for label in targets:
             print(f"-- {label}: running ...", flush=True)
+            # The scratch PostgreSQL database exists only while its child runs.
+            url = f"sqlite:///{tmp}/bench.sqlite3" if label == "sqlite" else _scratch_postgres(given, what)
             env = {**os.environ, "DATABASE_URL": url}
             try:
                 proc = subprocess.run(
@@ -76,8 +77,8 @@ def run_children(script: str, what: str, extra_args: list[str]) -> list[dict]:
                     check=False,
                 )
             finally:
-                if cleanup:
-                    _drop_postgres(cleanup)
+                if label == "postgresql":
+                    _drop_postgres(url)
             lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
             if proc.returncode != 0 or not lines:
                 print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")

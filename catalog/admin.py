@@ -77,8 +77,11 @@ class TagAdmin(NamedWithTitlesAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(NamedWithTitlesAdmin):
-    pass
+class PersonAdmin(admin.ModelAdmin):
+    # No per-row title count: thousands of people joined to every credit make the list slow.
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
 
 
 class TitleTagInline(admin.TabularInline):
@@ -286,8 +289,8 @@ class EngagementAdmin(admin.ModelAdmin):
 @admin.register(Rating)
 class RatingAdmin(EngagementAdmin):
     list_display = ["profile", "account", "title", "value", "updated_at"]
+    # No date_hierarchy on the big engagement tables: on SQLite it truncates every row's date in Python.
     list_filter = ["value", "updated_at"]
-    date_hierarchy = "updated_at"
 
 
 @admin.register(ViewingActivity)
@@ -295,7 +298,6 @@ class ViewingActivityAdmin(EngagementAdmin):
     list_display = ["profile", "account", "title", "episode", "position_seconds", "completed", "last_watched_at"]
     list_select_related = ["profile__account", "title", "episode__season"]
     list_filter = ["completed", "last_watched_at"]
-    date_hierarchy = "last_watched_at"
 
 
 @admin.register(ListEntry)

@@ -157,6 +157,11 @@ class Collection(models.Model):
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    audience = models.CharField(
+        max_length=10,
+        choices=[("everyone", "Everyone"), ("kids", "Kids profiles only"), ("adults", "Adult profiles only")],
+        default="everyone",
+    )
     titles = models.ManyToManyField(Title, through="CollectionItem", related_name="collections")
 
     class Meta:

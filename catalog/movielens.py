@@ -206,7 +206,7 @@ def parse_dataset(directory: str | Path, *, existing_movie_ids: set[int] | None 
         if year is not None and not 1870 <= year <= 2100:
             raise ImportRefused(f"{where}: implausible year {year}")
         raw_genres = row["genres"].strip()
-        genres = [] if raw_genres in ("", NO_GENRES) else [g.strip() for g in raw_genres.split("|") if g.strip()]
+        genres = [] if raw_genres in ("", NO_GENRES) else [g.strip()[:60] for g in raw_genres.split("|") if g.strip()]
         data.movies[movie_id] = MovieRow(movie_id, name[:300], year, list(dict.fromkeys(genres)))
 
     for line, row in _rows(directory / "ratings.csv", "ratings.csv"):
@@ -268,15 +268,24 @@ def _unique_slug(base: str, taken: set[str], fallback: str, max_length: int) -> 
 
 
 def _ensure_genres(names: list[str], summary: ImportSummary) -> dict[str, int]:
-    """Genre id per name, creating the missing ones (matched by slug, so 'Sci-Fi' is reused)."""
-    by_slug = {slugify(n): n for n in names}
-    existing = dict(Genre.objects.filter(slug__in=by_slug).values_list("slug", "id"))
-    new = [Genre(name=name, slug=slug) for slug, name in by_slug.items() if slug not in existing]
-    if new:
-        Genre.objects.bulk_create(new)
-        summary.genres = len(new)
-        existing = dict(Genre.objects.filter(slug__in=by_slug).values_list("slug", "id"))
-    return {name: existing[slugify(name)] for name in names}
+    """Genre id per name, creating the missing ones; an existing genre of that name or slug is reused."""
+    by_name = dict(Genre.objects.filter(name__in=names).values_list("name", "id"))
+    slug_ids = dict(Genre.objects.values_list("slug", "id"))
+    result: dict[str, int] = {}
+    pending: dict[str, str] = {}
+    for name in names:
+        if name in by_name:
+            result[name] = by_name[name]
+        elif slugify(name) and slugify(name) in slug_ids:
+            result[name] = slug_ids[slugify(name)]
+        else:
+            pending[name] = _unique_slug(name, set(slug_ids) | set(pending.values()), "genre", 60)
+    if pending:
+        Genre.objects.bulk_create([Genre(name=name, slug=slug) for name, slug in pending.items()])
+        summary.genres = len(pending)
+        created = dict(Genre.objects.filter(slug__in=pending.values()).values_list("slug", "id"))
+        result.update({name: created[slug] for name, slug in pending.items()})
+    return result
 
 
 def _ensure_tags(names: list[str], summary: ImportSummary) -> dict[str, int]:

@@ -11,7 +11,6 @@ Results are always within `visible_titles(profile)`. Search terms are personal d
 privacy notes): nothing in here logs them, and callers must not either.
 """
 
-import logging
 import re
 
 from django.db import connection
@@ -146,27 +145,3 @@ def _fallback_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:
         .annotate(score=score)
         .order_by(F("score").desc(), F("popularity").desc(), "name", "pk")
     )
-
-
-# Query-string parameters that carry search terms: the search page and suggestions (`q`) and
-# the API's title list (`search`).
-_TERMS_IN_URL = re.compile(r"([?&](?:q|search)=)[^&\s\"]*")
-
-
-class RedactSearchTerms(logging.Filter):
-    """A logging filter that blanks search terms out of logged URLs (request lines, paths).
-
-    The development server (`django.server`) and access logs print each request line, which
-    for a search holds what a person looked for. Wire it into settings.LOGGING, e.g. as
-    `"filters": {"redact_search": {"()": "catalog.search.RedactSearchTerms"}}` on the
-    `django.server` logger and the console handler.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = _TERMS_IN_URL.sub(r"\1[redacted]", record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TERMS_IN_URL.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True

@@ -255,10 +255,12 @@ def title_detail_extras(*, profile: Profile, title: Title) -> dict:
     seasons = list(
         title.seasons.prefetch_related(Prefetch("episodes", queryset=Episode.objects.order_by("number", "pk")))
     )
-    episodes = [e for s in seasons for e in s.episodes.all()]
-    for episode in episodes:
-        # Already loaded through the prefetch; the property needs it without another query.
-        episode.season = next(s for s in seasons if s.pk == episode.season_id)
+    episodes = []
+    for season in seasons:
+        for episode in season.episodes.all():
+            # The season is already loaded; set it so `episode.season` costs no query.
+            episode.season = season
+            episodes.append(episode)
     return {
         "genres": list(title.genres.all()),
         "tags": list(TitleTag.objects.filter(title=title).select_related("tag").order_by("-weight", "tag__name")),

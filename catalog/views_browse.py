@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.active import profile_required
 from accounts.maturity import MaturityLevel
@@ -112,7 +112,7 @@ def _page(request, queryset: QuerySet, per_page: int = PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-@require_GET
+@require_safe
 @profile_required
 def browse(request, genre: str | None = None):
     profile = request.profile
@@ -138,7 +138,7 @@ def browse(request, genre: str | None = None):
 # --- Search ----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @profile_required
 def search(request):
     profile = request.profile
@@ -158,7 +158,7 @@ def search(request):
     return render(request, "catalog/search.html", context)
 
 
-@require_GET
+@require_safe
 def search_suggest(request):
     """Up to 8 titles for the search box (an htmx fragment). Never recorded as a search."""
     profile = getattr(request, "profile", None)
@@ -187,14 +187,14 @@ def search_history_clear(request):
 # --- The profile's own pages -----------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @profile_required
 def my_list(request):
     page = _page(request, list_entries_for_profile(request.profile))
     return render(request, "catalog/my_list.html", {"page_obj": page})
 
 
-@require_GET
+@require_safe
 @profile_required
 def history(request):
     profile = request.profile
@@ -235,7 +235,7 @@ class RatingFilterForm(forms.Form):
     value = forms.ChoiceField(choices=[("", "All ratings"), *RatingValue.choices], required=False, label="Show")
 
 
-@require_GET
+@require_safe
 @profile_required
 def my_ratings(request):
     form = RatingFilterForm(request.GET)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "catalog",
     "recommendations",
     "privacy",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -353,5 +354,16 @@ CELERY_BEAT_SCHEDULE.update(
         "privacy-exports-expire": {"task": "privacy.tasks.exports_expire_task", "schedule": 60 * 15},
         # A lost or failed erasure task must not leave a deleted person's data behind.
         "privacy-erasures-retry": {"task": "privacy.tasks.erasures_retry_task", "schedule": 60 * 30},
+    }
+)
+
+# --- Insights schedule (owned by the insights app) -------------------------------------------
+# Groups backed by fewer distinct profiles than this are never shown (k-anonymity).
+INSIGHTS_MIN_GROUP_SIZE = env.int("INSIGHTS_MIN_GROUP_SIZE", default=10)
+IMPRESSION_RETENTION_DAYS = env.int("IMPRESSION_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "insights-nightly-aggregate": {"task": "insights.tasks.compute_insights_nightly", "schedule": crontab(hour=4)},
+        "insights-impressions-purge": {"task": "insights.tasks.impressions_purge", "schedule": 60 * 60 * 24},
     }
 )

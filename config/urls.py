@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
+    path("admin/insights/", include("insights.urls")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),

@@ -80,4 +80,3 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), level=messages.ERROR)
             return
         self.message_user(request, f"{mv.version} serves now.")
-

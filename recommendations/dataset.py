@@ -101,8 +101,13 @@ def count_interactions() -> int:
     return Rating.objects.count() + ViewingActivity.objects.count() + ListEntry.objects.count()
 
 
-def recency(timestamps: np.ndarray, *, now: float | None = None, half_life_days: float = HALF_LIFE_DAYS,
-            floor: float = RECENCY_FLOOR) -> np.ndarray:
+def recency(
+    timestamps: np.ndarray,
+    *,
+    now: float | None = None,
+    half_life_days: float = HALF_LIFE_DAYS,
+    floor: float = RECENCY_FLOOR,
+) -> np.ndarray:
     if len(timestamps) == 0:
         return np.zeros(0, dtype=np.float64)
     now = float(timestamps.max()) if now is None else now
@@ -165,7 +170,7 @@ def load_interactions(profile_ids: np.ndarray, title_ids: np.ndarray):
     u_idx, i_idx, keep = _index(p, t, profile_ids, title_ids)
     users, items, s, times = aggregate_pairs(u_idx, i_idx, strength[keep], ts[keep], len(title_ids))
     # A down rating vetoes the pair: watched-and-disliked is not a positive.
-    du, di, dkeep = _index(ratings["p"][is_down], ratings["t"][is_down], profile_ids, title_ids)
+    du, di, _ = _index(ratings["p"][is_down], ratings["t"][is_down], profile_ids, title_ids)
     if len(du):
         down_keys = du * len(title_ids) + di
         ok = ~np.isin(users * len(title_ids) + items, down_keys)
@@ -178,10 +183,16 @@ def _index(p, t, profile_ids, title_ids):
     """Map ids to row/column indices, dropping ids outside the sets (unpublished titles...)."""
     u = np.searchsorted(profile_ids, p)
     i = np.searchsorted(title_ids, t)
-    u_ok = (u < len(profile_ids)) & (profile_ids[np.minimum(u, len(profile_ids) - 1)] == p) if len(profile_ids) else \
-        np.zeros(len(p), bool)
-    i_ok = (i < len(title_ids)) & (title_ids[np.minimum(i, len(title_ids) - 1)] == t) if len(title_ids) else \
-        np.zeros(len(t), bool)
+    u_ok = (
+        (u < len(profile_ids)) & (profile_ids[np.minimum(u, len(profile_ids) - 1)] == p)
+        if len(profile_ids)
+        else np.zeros(len(p), bool)
+    )
+    i_ok = (
+        (i < len(title_ids)) & (title_ids[np.minimum(i, len(title_ids) - 1)] == t)
+        if len(title_ids)
+        else np.zeros(len(t), bool)
+    )
     keep = u_ok & i_ok
     return u[keep].astype(np.int64), i[keep].astype(np.int64), keep
 
@@ -298,9 +309,7 @@ def item_features(title_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
 
 def user_features(profile_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
     """identity + "kids" + "genre:<slug>" for each onboarding genre pick."""
-    kids = np.fromiter(
-        contributing_profiles().filter(is_kids=True).values_list("id", flat=True), dtype=np.int64
-    )
+    kids = np.fromiter(contributing_profiles().filter(is_kids=True).values_list("id", flat=True), dtype=np.int64)
     picks = _fetch(
         OnboardingGenre.objects.filter(profile_id__in=contributing_profiles().values("id")),
         ("profile_id", "genre__slug"),
@@ -311,9 +320,7 @@ def user_features(profile_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
     ok = rows < len(profile_ids)
     ok[ok] &= profile_ids[rows[ok]] == np.concatenate([kids, picks["p"]])[ok]
     # min_rows=1: a user feature is shared by design (a new profile folds in through it).
-    return feature_matrix(
-        len(profile_ids), [f"profile:{p}" for p in profile_ids], rows[ok], names[ok], min_rows=1
-    )
+    return feature_matrix(len(profile_ids), [f"profile:{p}" for p in profile_ids], rows[ok], names[ok], min_rows=1)
 
 
 def assemble() -> TrainingData:

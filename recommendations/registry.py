@@ -34,7 +34,7 @@ def _publish(version: str) -> None:
     # to the database when the key is absent.
     try:
         cache.set(SERVING_CACHE_KEY, version, timeout=None)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation here, the DB is the truth
+    except Exception:
         log.warning("could not publish serving version %s to the cache", version, exc_info=True)
 
 
@@ -42,13 +42,11 @@ def current_serving_version_string() -> str | None:
     """The serving version string: from the cache when present, else from the database."""
     try:
         value = cache.get(SERVING_CACHE_KEY)
-    except Exception:  # noqa: BLE001 - cache down: ask the database
+    except Exception:
         value = None
     if value:
         return value
-    value = (
-        ModelVersion.objects.filter(status=ModelStatus.SERVING).values_list("version", flat=True).first()
-    )
+    value = ModelVersion.objects.filter(status=ModelStatus.SERVING).values_list("version", flat=True).first()
     if value:
         _publish(value)
     return value

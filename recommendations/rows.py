@@ -350,9 +350,7 @@ def personalized_rows(
     wanted = {t for d in drafts for t in d.ids}
     # Cards show names, years and posters: the long synopsis and the artwork file stay unloaded.
     loaded = (
-        {t.pk: t for t in visible_titles(profile).filter(pk__in=wanted).defer("synopsis", "artwork")}
-        if wanted
-        else {}
+        {t.pk: t for t in visible_titles(profile).filter(pk__in=wanted).defer("synopsis", "artwork")} if wanted else {}
     )
 
     rows = []

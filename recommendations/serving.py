@@ -122,7 +122,7 @@ def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.n
     """Row indices of the k best scores (best first), among `allowed` (bool mask) if given."""
     if allowed is not None:
         scores = np.where(allowed, scores, -np.inf)
-        k = min(k, int(allowed.sum()))
+        k = min(k, int(np.count_nonzero(allowed)))
     k = min(k, scores.shape[0])
     if k <= 0:
         return np.empty(0, dtype=np.int64)

@@ -59,6 +59,7 @@ def train_model(self, trigger: str = "task") -> dict:
         log.info("training skipped: another training holds the lock")
         return {"skipped": True, "reason": "another training is running"}
     try:
+        training.mark_interrupted()
         mv = training.train_and_register(trigger=trigger)
         return {"skipped": False, "version": mv.version, "status": mv.status, "metrics": mv.metrics}
     finally:

@@ -159,9 +159,20 @@ def promotion_gate(metrics: dict, baseline: dict, serving: ModelVersion | None) 
     usable = serving is not None and registry.artifacts_exist(serving.version)
     current = serving.metric("ndcg@10") if usable else None
     if current is not None and ndcg < current - tolerance:
-        return False, f"nDCG@10 {ndcg:.4f} is worse than serving {serving.version}'s {current:.4f} by more than {tolerance}"
+        return (
+            False,
+            f"nDCG@10 {ndcg:.4f} is worse than serving {serving.version}'s {current:.4f} by more than {tolerance}",
+        )
     return True, f"nDCG@10 {ndcg:.4f} beats popularity's {pop:.4f}" + (
         f" and is within {tolerance} of serving's {current:.4f}" if current is not None else ""
+    )
+
+
+def mark_interrupted() -> int:
+    """Mark versions left in `training` as failed. Call only while holding the training lock:
+    then no training is running, so such a row is an orphan of a killed worker."""
+    return ModelVersion.objects.filter(status=ModelStatus.TRAINING).update(
+        status=ModelStatus.FAILED, error="interrupted: the training process ended before finishing"
     )
 
 

@@ -210,3 +210,13 @@ def test_invalid_utf8_is_refused(tmp_path):
     with pytest.raises(CommandError, match=re.escape("movies.csv line 2: not valid UTF-8")):
         call_command("import_movielens", str(directory))
     assert Title.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_existing_genres_are_reused_by_name_or_slug(tmp_path):
+    sci_fi = Genre.objects.create(name="Sci-Fi", slug="science-fiction")
+    action = Genre.objects.create(name="Action films", slug="action")
+    call_command("import_movielens", str(write_dataset(tmp_path / "ml")))
+    matrix = Title.objects.get(external_id="ml:2")
+    assert set(matrix.genres.values_list("id", flat=True)) == {sci_fi.id, action.id}
+    assert Genre.objects.filter(name__in=["Sci-Fi", "Action"]).count() == 1

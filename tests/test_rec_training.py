@@ -330,6 +330,15 @@ def test_task_trains_and_releases_the_lock():
 
 
 @pytest.mark.django_db
+def test_task_marks_an_orphaned_training_failed():
+    build_world(n_profiles=10, n_titles=20)
+    orphan = ModelVersion.objects.create(version="20260101-000000-dead", status=ModelStatus.TRAINING)
+    tasks.train_model.delay(trigger="test").get()
+    orphan.refresh_from_db()
+    assert orphan.status == ModelStatus.FAILED and "interrupted" in orphan.error
+
+
+@pytest.mark.django_db
 def test_lock_keeps_two_trainings_apart():
     build_world()
     assert cache.add(tasks.LOCK_KEY, "someone-else", timeout=60)

@@ -21,7 +21,9 @@ def build_world(*, n_profiles: int = 40, n_titles: int = 30, per_profile: int = 
     drama, _ = Genre.objects.get_or_create(slug="drama", defaults={"name": "Drama"})
     titles = Title.objects.bulk_create(
         [
-            Title(name=f"{prefix} title {i}", slug=f"{prefix}-title-{i}", external_id=f"{prefix}:{i}", year=1990 + i % 30)
+            Title(
+                name=f"{prefix} title {i}", slug=f"{prefix}-title-{i}", external_id=f"{prefix}:{i}", year=1990 + i % 30
+            )
             for i in range(n_titles)
         ]
     )
@@ -30,9 +32,7 @@ def build_world(*, n_profiles: int = 40, n_titles: int = 30, per_profile: int = 
         [Title.genres.through(title_id=t.pk, genre_id=(action if i < half else drama).pk) for i, t in enumerate(titles)]
     )
     users = User.objects.bulk_create([User(username=f"{prefix}-user-{i}") for i in range(n_profiles)])
-    profiles = Profile.objects.bulk_create(
-        [Profile(account=u, name="Main") for u in users]
-    )
+    profiles = Profile.objects.bulk_create([Profile(account=u, name="Main") for u in users])
     consent.grant_all_bulk(account_ids=[u.pk for u in users], method="import")
     now = timezone.now()
     ratings = []
@@ -46,6 +46,8 @@ def build_world(*, n_profiles: int = 40, n_titles: int = 30, per_profile: int = 
             when = now - timedelta(days=int(per_profile - k))
             value = "love" if k % 3 == 0 else "up"
             ratings.append(Rating(profile=p, title=liked[idx], value=value, created_at=when, updated_at=when))
-        ratings.append(Rating(profile=p, title=other[j % len(other)], value="down", updated_at=now - timedelta(days=30)))
+        ratings.append(
+            Rating(profile=p, title=other[j % len(other)], value="down", updated_at=now - timedelta(days=30))
+        )
     Rating.objects.bulk_create(ratings)
     return profiles, titles

@@ -72,10 +72,10 @@ def test_real_worker_trains_and_promotes():
     )
     was_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
+    serving = None
     try:
         train_model.delay(trigger="worker-test")
         deadline = time.monotonic() + 120
-        serving = None
         while time.monotonic() < deadline and worker.poll() is None:
             serving = ModelVersion.objects.filter(status=ModelStatus.SERVING).first()
             if serving is not None:

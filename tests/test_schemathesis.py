@@ -7,6 +7,8 @@ well under two minutes; throttling is off (API_THROTTLE) so 429s don't mask the 
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -22,6 +24,7 @@ FUZZ = settings(
     max_examples=6,
     deadline=None,
     derandomize=True,
+    database=None,  # no .hypothesis/ example store in the checkout
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
@@ -30,6 +33,17 @@ FUZZ = settings(
 # Loaded at collection (pytest-django has set Django up by then; the schema needs no database).
 # Not `schemathesis.pytest.from_fixture`: its lazy loader breaks on pytest 9 (Function._nodeid is gone).
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Calling the raw WSGI app fires request_started/finished, which would close the test's
+    database connection mid-transaction (Django's own test client unhooks this the same way)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)

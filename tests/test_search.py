@@ -326,7 +326,7 @@ def test_suggestions_query_count(owner_client, django_assert_max_num_queries):
 
 
 def test_redact_search_terms_log_filter():
-    from catalog.search import RedactSearchTerms
+    from catalog.search_logging import RedactSearchTerms
 
     record = logging.LogRecord(
         "django.server",

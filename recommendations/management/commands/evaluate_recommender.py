@@ -37,9 +37,7 @@ YEAR_RE = re.compile(r"\((\d{4})\)\s*$")
 
 def _thumb_strength(stars: np.ndarray) -> np.ndarray:
     """The importer's star->thumb mapping, then training's strengths (0 = down, not a positive)."""
-    return np.where(
-        stars >= 4.0, dataset.STRENGTH["love"], np.where(stars >= 3.0, dataset.STRENGTH["up"], 0.0)
-    )
+    return np.where(stars >= 4.0, dataset.STRENGTH["love"], np.where(stars >= 3.0, dataset.STRENGTH["up"], 0.0))
 
 
 class MovieLens:
@@ -117,6 +115,7 @@ class Command(BaseCommand):
         parser.add_argument("--unweighted", action="store_true", help="no sample weights")
         parser.add_argument("--skip-cold", action="store_true")
         parser.add_argument("--skip-peers", action="store_true", help="only the project model (tuning)")
+        parser.add_argument("--seed-override", type=int, help="random_state of the project model (noise checks)")
         parser.add_argument("--json", help="also write the results as JSON to this file")
 
     def handle(self, *args, **opts):
@@ -126,6 +125,8 @@ class Command(BaseCommand):
         try:
             overrides = json.loads(opts["params"])
             params = replace(HybridParams(), **overrides)
+            if opts["seed_override"] is not None:
+                params = replace(params, random_state=opts["seed_override"])
         except (ValueError, TypeError) as exc:
             raise CommandError(f"--params: {exc}") from exc
         t0 = time.monotonic()
@@ -188,7 +189,9 @@ class Command(BaseCommand):
             ml.ts[train_mask], now=float(ml.ts.max()), half_life_days=opts["half_life"], floor=opts["recency_floor"]
         )
         inter = sp.coo_matrix((np.ones(pos.sum(), np.float32), (u[pos], i[pos])), shape=shape)
-        weight = None if opts["unweighted"] else sp.coo_matrix((w[pos].astype(np.float32), (u[pos], i[pos])), shape=shape)
+        weight = (
+            None if opts["unweighted"] else sp.coo_matrix((w[pos].astype(np.float32), (u[pos], i[pos])), shape=shape)
+        )
         model = fit_hybrid(self.params, inter, weight, user_features=None, item_features=self.item_feat)
         item_vecs, item_bias = item_representations(model, self.item_feat, self.params, train_all)
         _, user_vecs = model.get_user_representations()

@@ -1,0 +1,532 @@
+"""The aggregations behind the dashboard. Run by the Celery task only, never per request.
+
+Every function reads engagement of profiles whose account consented to analytics (`consented()`)
+and returns a *section*: a JSON-ready dict
+
+    {"key", "title", "columns": [[key, label], ...], "rows": [dict, ...], "suppressed": int, "note"}
+
+k-anonymity: a row (genre, tag, title, search term, cluster, home row) backed by fewer than
+`min_group()` distinct profiles is dropped and counted in `suppressed`; the page says so. Where
+only a lower bound of distinct profiles is cheap (viewers and raters of a group overlap), the
+bound is used, so the rule errs towards hiding.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.db.models import DateTimeField as DTField
+from django.db.models.functions import TruncDate
+
+from accounts.models import Profile
+from catalog.models import Episode, Genre, Rating, SearchQuery, Tag, Title, TitleKind, TitleTag, ViewingActivity
+from privacy import consent
+
+from .models import Click, Impression, ImpressionDaily, TitleStats
+
+POSITIVE = ("up", "love")
+# A search with at most this many results is a content gap.
+FEW_RESULTS = 2
+# A play counts for an impression when the profile starts the title within this window.
+PLAY_WINDOW_HOURS = 24
+# Rows kept in the snapshot per section (the CSV has the same rows as the page).
+MAX_ROWS = 200
+
+
+def min_group() -> int:
+    return int(getattr(settings, "INSIGHTS_MIN_GROUP_SIZE", 10))
+
+
+def consented():
+    """Profile ids of accounts that allow analytics (a subquery, evaluated by the database)."""
+    return Profile.objects.filter(account_id__in=consent.accounts_allowing("analytics")).values("pk")
+
+
+def section(key, title, columns, rows, suppressed=0, note=""):
+    return {"key": key, "title": title, "columns": columns, "rows": rows, "suppressed": suppressed, "note": note}
+
+
+def _share(part, whole) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+# --- demand vs supply ---------------------------------------------------------------------------
+
+
+def demand_supply(dim: str) -> dict:
+    """Share of viewing time and of positive ratings vs share of the published catalog, per genre/tag.
+
+    A title in two genres counts for both, so shares of each column can add up to more than 1.
+    Sorted by gap = demand share (mean of the two engagement shares) - catalog share.
+    """
+    k = min_group()
+    P = consented()
+    if dim == "genre":
+        names = dict(Genre.objects.values_list("pk", "name"))
+        catalog = (
+            Title.genres.through.objects.filter(title__is_published=True)
+            .values("genre_id")
+            .annotate(n=Count("title_id"))
+            .values_list("genre_id", "n")
+        )
+        path = "title__genres"
+    else:
+        names = dict(Tag.objects.values_list("pk", "name"))
+        catalog = (
+            TitleTag.objects.filter(title__is_published=True)
+            .values("tag_id")
+            .annotate(n=Count("title_id"))
+            .values_list("tag_id", "n")
+        )
+        path = "title__title_tags__tag"
+    catalog = dict(catalog)
+    n_titles = Title.objects.filter(is_published=True).count()
+    views = ViewingActivity.objects.filter(profile_id__in=P)
+    ratings = Rating.objects.filter(profile_id__in=P, value__in=POSITIVE)
+    total_secs = views.aggregate(s=Sum("position_seconds"))["s"] or 0
+    total_pos = ratings.count()
+    by_view = {
+        g: (secs or 0, n)
+        for g, secs, n in views.filter(**{f"{path}__isnull": False})
+        .values(path)
+        .annotate(secs=Sum("position_seconds"), n=Count("profile_id", distinct=True))
+        .values_list(path, "secs", "n")
+    }
+    by_pos = {
+        g: (c, n)
+        for g, c, n in ratings.filter(**{f"{path}__isnull": False})
+        .values(path)
+        .annotate(c=Count("pk"), n=Count("profile_id", distinct=True))
+        .values_list(path, "c", "n")
+    }
+    rows, suppressed = [], 0
+    for gid in set(catalog) | set(by_view) | set(by_pos):
+        secs, viewers = by_view.get(gid, (0, 0))
+        pos, raters = by_pos.get(gid, (0, 0))
+        if not (secs or pos):
+            continue  # no demand at all: nothing to say and nobody behind it
+        if max(viewers, raters) < k:
+            suppressed += 1
+            continue
+        view_share, pos_share = _share(secs, total_secs), _share(pos, total_pos)
+        demand = round((view_share + pos_share) / 2, 4)
+        supply = _share(catalog.get(gid, 0), n_titles)
+        rows.append(
+            {
+                "name": names.get(gid, "?"),
+                "viewing_share": view_share,
+                "positive_share": pos_share,
+                "demand_share": demand,
+                "catalog_share": supply,
+                "catalog_titles": catalog.get(gid, 0),
+                "gap": round(demand - supply, 4),
+                "profiles": max(viewers, raters),
+            }
+        )
+    rows.sort(key=lambda r: (-r["gap"], r["name"]))
+    label = "Genre" if dim == "genre" else "Tag"
+    columns = [
+        ["name", label],
+        ["viewing_share", "Share of viewing time"],
+        ["positive_share", "Share of positive ratings"],
+        ["demand_share", "Demand share"],
+        ["catalog_share", "Share of catalog"],
+        ["catalog_titles", "Catalog titles"],
+        ["gap", "Gap (demand - supply)"],
+        ["profiles", "Profiles (at least)"],
+    ]
+    return section(
+        f"demand-{dim}",
+        f"Demand vs supply by {label.lower()}",
+        columns,
+        rows[:MAX_ROWS],
+        suppressed,
+        "Positive gap: viewers want more of it than the catalog offers.",
+    )
+
+
+# --- rising titles ------------------------------------------------------------------------------
+
+
+def rising_titles(now: datetime) -> dict:
+    """Week-over-week growth: profiles starting a title (plays) and positive ratings given."""
+    k = min_group()
+    P = consented()
+    week, prev = now - timedelta(days=7), now - timedelta(days=14)
+    plays = (
+        ViewingActivity.objects.filter(profile_id__in=P, started_at__gte=prev, started_at__lt=now)
+        .values("title_id")
+        .annotate(
+            cur=Count("profile_id", distinct=True, filter=Q(started_at__gte=week)),
+            old=Count("profile_id", distinct=True, filter=Q(started_at__lt=week)),
+        )
+        .values_list("title_id", "cur", "old")
+    )
+    pos = (
+        Rating.objects.filter(profile_id__in=P, value__in=POSITIVE, created_at__gte=prev, created_at__lt=now)
+        .values("title_id")
+        .annotate(cur=Count("pk", filter=Q(created_at__gte=week)), old=Count("pk", filter=Q(created_at__lt=week)))
+        .values_list("title_id", "cur", "old")
+    )
+    stats: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for tid, cur, old in plays:
+        stats[tid][0:2] = [cur, old]
+    for tid, cur, old in pos:
+        stats[tid][2:4] = [cur, old]
+    names = dict(Title.objects.filter(pk__in=list(stats)).values_list("pk", "name")) if stats else {}
+    rows, suppressed = [], 0
+    for tid, (pc, po, rc, ro) in stats.items():
+        if pc + rc <= po + ro:
+            continue  # not rising
+        # A profile rates a title once, so positive ratings in a window are distinct profiles too.
+        if max(pc, po, rc, ro) < k:
+            suppressed += 1
+            continue
+        rows.append(
+            {
+                "title_id": tid,
+                "name": names.get(tid, "?"),
+                "plays_this_week": pc,
+                "plays_last_week": po,
+                "plays_growth": round((pc - po) / max(po, 1), 3),
+                "positive_this_week": rc,
+                "positive_last_week": ro,
+                "positive_growth": round((rc - ro) / max(ro, 1), 3),
+            }
+        )
+    rows.sort(key=lambda r: (-(r["plays_growth"] + r["positive_growth"]), -r["plays_this_week"], r["name"]))
+    columns = [
+        ["name", "Title"],
+        ["plays_this_week", "Plays this week"],
+        ["plays_last_week", "Plays last week"],
+        ["plays_growth", "Play growth"],
+        ["positive_this_week", "Positive ratings this week"],
+        ["positive_last_week", "Positive ratings last week"],
+        ["positive_growth", "Rating growth"],
+    ]
+    return section("rising", "Rising titles (week over week)", columns, rows[:50], suppressed)
+
+
+# --- content gaps ---------------------------------------------------------------------------------
+
+_PUNCT = re.compile(r"[^\w\s]+")
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_query(text: str) -> str:
+    """Case, accents, punctuation and spacing folded: "Amélie!" and "  amelie" group together."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+
+
+def group_gap_searches(triples) -> tuple[list[dict], int]:
+    """(profile_id, query, result_count) -> grouped rows (k-anonymous) and the suppressed count."""
+    k = min_group()
+    searches: Counter = Counter()
+    profiles: dict[str, set] = defaultdict(set)
+    results: dict[str, int] = defaultdict(int)
+    for profile_id, query, result_count in triples:
+        term = normalize_query(query)
+        if not term:
+            continue
+        searches[term] += 1
+        profiles[term].add(profile_id)
+        results[term] += result_count
+    rows, suppressed = [], 0
+    for term, n in searches.items():
+        if len(profiles[term]) < k:
+            suppressed += 1
+            continue
+        rows.append(
+            {
+                "term": term,
+                "searches": n,
+                "profiles": len(profiles[term]),
+                "avg_results": round(results[term] / n, 2),
+            }
+        )
+    rows.sort(key=lambda r: (-r["profiles"], -r["searches"], r["term"]))
+    return rows, suppressed
+
+
+GAP_COLUMNS = [
+    ["term", "Search (normalized)"],
+    ["searches", "Searches"],
+    ["profiles", "Profiles"],
+    ["avg_results", "Average results"],
+]
+
+
+def content_gaps() -> dict:
+    triples = SearchQuery.objects.filter(profile_id__in=consented(), result_count__lte=FEW_RESULTS).values_list(
+        "profile_id", "query", "result_count"
+    )
+    rows, suppressed = group_gap_searches(triples.iterator(chunk_size=5000))
+    return section(
+        "gaps",
+        "Content gaps: searches with no or few results",
+        GAP_COLUMNS,
+        rows[:MAX_ROWS],
+        suppressed,
+        f"Searches that found at most {FEW_RESULTS} titles, grouped after folding case, accents and punctuation.",
+    )
+
+
+# --- completion and drop-off -----------------------------------------------------------------------
+
+
+def completion(by: str) -> dict:
+    """Share of viewing rows finished (a film; an episode of a series), by genre or by kind."""
+    k = min_group()
+    path = "title__genres__name" if by == "genre" else "title__kind"
+    qs = (
+        ViewingActivity.objects.filter(profile_id__in=consented(), **{f"{path}__isnull": False})
+        .values(path)
+        .annotate(n=Count("pk"), done=Count("pk", filter=Q(completed=True)), p=Count("profile_id", distinct=True))
+        .values_list(path, "n", "done", "p")
+    )
+    kinds = dict(TitleKind.choices)
+    rows, suppressed = [], 0
+    for name, n, done, p in qs:
+        if p < k:
+            suppressed += 1
+            continue
+        rows.append(
+            {
+                "name": kinds.get(name, name) if by == "kind" else name,
+                "views": n,
+                "completed": done,
+                "completion_rate": _share(done, n),
+                "profiles": p,
+            }
+        )
+    rows.sort(key=lambda r: (-r["completion_rate"], r["name"]))
+    columns = [
+        ["name", "Genre" if by == "genre" else "Kind"],
+        ["views", "Views (films, episodes)"],
+        ["completed", "Completed"],
+        ["completion_rate", "Completion rate"],
+        ["profiles", "Profiles"],
+    ]
+    return section(f"completion-{by}", f"Completion rate by {by}", columns, rows, suppressed)
+
+
+def drop_off() -> dict:
+    """Per series: where viewers stop. A viewer's stopping point is the furthest episode they
+    reached; they finished if that is the last episode and it was completed."""
+    k = min_group()
+    rows_q = ViewingActivity.objects.filter(
+        profile_id__in=consented(), episode__isnull=False, title__kind=TitleKind.SERIES
+    ).values_list("profile_id", "title_id", "episode__season__number", "episode__number", "completed")
+    furthest: dict[tuple[int, int], tuple[tuple[int, int], bool]] = {}
+    for pid, tid, season, number, completed in rows_q.iterator(chunk_size=5000):
+        key, pos = (pid, tid), (season, number)
+        best = furthest.get(key)
+        if best is None or pos > best[0] or (pos == best[0] and completed):
+            furthest[key] = (pos, completed)
+    series_ids = {tid for _, tid in furthest}
+    last_episode: dict[int, tuple[int, int]] = {}
+    n_episodes: Counter = Counter()
+    for tid, season, number in Episode.objects.filter(title_id__in=series_ids).values_list(
+        "title_id", "season__number", "number"
+    ):
+        n_episodes[tid] += 1
+        if (season, number) > last_episode.get(tid, (0, 0)):
+            last_episode[tid] = (season, number)
+    viewers: Counter = Counter()
+    finished: Counter = Counter()
+    stops: dict[int, Counter] = defaultdict(Counter)
+    for (_pid, tid), (pos, completed) in furthest.items():
+        viewers[tid] += 1
+        if pos == last_episode.get(tid) and completed:
+            finished[tid] += 1
+        else:
+            stops[tid][pos] += 1
+    names = dict(Title.objects.filter(pk__in=series_ids).values_list("pk", "name")) if series_ids else {}
+    rows, suppressed = [], 0
+    for tid, n in viewers.items():
+        if n < k:
+            suppressed += 1
+            continue
+        common = stops[tid].most_common(1)
+        (season, number), stopped_there = common[0] if common else ((None, None), 0)
+        rows.append(
+            {
+                "title_id": tid,
+                "name": names.get(tid, "?"),
+                "viewers": n,
+                "episodes": n_episodes[tid],
+                "finished_share": _share(finished[tid], n),
+                "top_stop": f"S{season}E{number}" if season is not None else "",
+                "top_stop_share": _share(stopped_there, n),
+            }
+        )
+    rows.sort(key=lambda r: (r["finished_share"], -r["viewers"], r["name"]))
+    columns = [
+        ["name", "Series"],
+        ["viewers", "Viewers"],
+        ["episodes", "Episodes"],
+        ["finished_share", "Finished the series"],
+        ["top_stop", "Most common last episode"],
+        ["top_stop_share", "Share stopping there"],
+    ]
+    return section(
+        "dropoff",
+        "Series drop-off points",
+        columns,
+        rows[:MAX_ROWS],
+        suppressed,
+        "The episode where viewers stop: the furthest episode each viewer reached, when not the finale.",
+    )
+
+
+# --- per-title stats -------------------------------------------------------------------------------
+
+
+def title_stats_rebuild(now: datetime) -> int:
+    """Rebuild TitleStats from consenting profiles' viewing and ratings (two grouped queries)."""
+    P = consented()
+    stats: dict[int, TitleStats] = {}
+
+    def get(tid):
+        if tid not in stats:
+            stats[tid] = TitleStats(title_id=tid, computed_at=now)
+        return stats[tid]
+
+    for tid, viewers, plays, done, secs in (
+        ViewingActivity.objects.filter(profile_id__in=P)
+        .values("title_id")
+        .annotate(
+            v=Count("profile_id", distinct=True),
+            pl=Count("pk"),
+            d=Count("pk", filter=Q(completed=True)),
+            s=Sum("position_seconds"),
+        )
+        .values_list("title_id", "v", "pl", "d", "s")
+        .iterator(chunk_size=5000)
+    ):
+        s = get(tid)
+        s.viewers, s.plays, s.completions, s.viewing_seconds = viewers, plays, done, secs or 0
+    for tid, down, up, love in (
+        Rating.objects.filter(profile_id__in=P)
+        .values("title_id")
+        .annotate(
+            dn=Count("pk", filter=Q(value="down")), u=Count("pk", filter=Q(value="up")), lv=Count("pk", filter=Q(value="love"))
+        )
+        .values_list("title_id", "dn", "u", "lv")
+        .iterator(chunk_size=5000)
+    ):
+        s = get(tid)
+        s.down, s.up, s.love, s.raters = down, up, love, down + up + love
+    TitleStats.objects.all().delete()
+    TitleStats.objects.bulk_create(stats.values(), batch_size=2000)
+    return len(stats)
+
+
+# --- impressions ---------------------------------------------------------------------------------------
+
+
+def impressions_daily_rebuild(now: datetime) -> int:
+    """Rebuild the daily aggregates of every day that still has raw rows (idempotent).
+
+    Days older than the raw retention keep their aggregate rows untouched.
+    """
+    since_row = Impression.objects.order_by("shown_at").values_list("shown_at", flat=True).first()
+    if since_row is None:
+        return 0
+    start = datetime.combine(since_row.date(), datetime.min.time(), tzinfo=since_row.tzinfo)
+    window = timedelta(hours=PLAY_WINDOW_HOURS)
+    played = ViewingActivity.objects.filter(
+        profile_id=OuterRef("profile_id"),
+        title_id=OuterRef("title_id"),
+        started_at__gte=OuterRef("shown_at"),
+        started_at__lt=ExpressionWrapper(OuterRef("shown_at") + window, output_field=DTField()),
+    )
+    agg = (
+        Impression.objects.filter(shown_at__gte=start)
+        .annotate(day=TruncDate("shown_at"), played=Exists(played))
+        .values("day", "row_key", "title_id")
+        .annotate(n=Count("pk"), plays=Count("pk", filter=Q(played=True)), p=Count("profile_id", distinct=True))
+        .values_list("day", "row_key", "title_id", "n", "plays", "p")
+    )
+    rows: dict[tuple, ImpressionDaily] = {}
+    for day, row_key, tid, n, plays, p in agg.iterator(chunk_size=5000):
+        rows[(day, row_key, tid)] = ImpressionDaily(
+            date=day, row_key=row_key, title_id=tid, impressions=n, plays=plays, profiles=p
+        )
+    clicks = (
+        Click.objects.filter(clicked_at__gte=start)
+        .annotate(day=TruncDate("clicked_at"))
+        .values("day", "row_key", "title_id")
+        .annotate(n=Count("pk"))
+        .values_list("day", "row_key", "title_id", "n")
+    )
+    for day, row_key, tid, n in clicks:
+        obj = rows.get((day, row_key, tid))
+        if obj is None:
+            obj = rows[(day, row_key, tid)] = ImpressionDaily(date=day, row_key=row_key, title_id=tid)
+        obj.clicks = n
+    ImpressionDaily.objects.filter(date__gte=start.date()).delete()
+    ImpressionDaily.objects.bulk_create(rows.values(), batch_size=2000)
+    return len(rows)
+
+
+def row_performance(now: datetime, days: int = 30) -> dict:
+    """Per home row, last `days` days: impressions, click-through and play-through.
+
+    k-anonymity counts distinct profiles from the raw rows (still within retention).
+    """
+    k = min_group()
+    since = (now - timedelta(days=days)).date()
+    agg = (
+        ImpressionDaily.objects.filter(date__gte=since)
+        .values("row_key")
+        .annotate(n=Sum("impressions"), c=Sum("clicks"), pl=Sum("plays"))
+        .values_list("row_key", "n", "c", "pl")
+    )
+    profiles = dict(
+        Impression.objects.filter(shown_at__gte=now - timedelta(days=days))
+        .values("row_key")
+        .annotate(p=Count("profile_id", distinct=True))
+        .values_list("row_key", "p")
+    )
+    rows, suppressed = [], 0
+    for key, n, c, pl in agg:
+        if profiles.get(key, 0) < k:
+            suppressed += 1
+            continue
+        rows.append(
+            {
+                "row": key,
+                "impressions": n or 0,
+                "clicks": c or 0,
+                "ctr": _share(c or 0, n or 0),
+                "plays": pl or 0,
+                "play_through": _share(pl or 0, n or 0),
+                "profiles": profiles.get(key, 0),
+            }
+        )
+    rows.sort(key=lambda r: (-r["impressions"], r["row"]))
+    columns = [
+        ["row", "Home row"],
+        ["impressions", "Impressions"],
+        ["clicks", "Detail opens"],
+        ["ctr", "Click-through"],
+        ["plays", "Plays within 24 h"],
+        ["play_through", "Play-through"],
+        ["profiles", "Profiles"],
+    ]
+    return section(
+        "rows",
+        f"Home rows: click-through and play-through (last {days} days)",
+        columns,
+        rows,
+        suppressed,
+        f"Play-through: share of impressions after which the profile started the title within {PLAY_WINDOW_HOURS} h.",
+    )
