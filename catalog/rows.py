@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
@@ -30,7 +30,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Profile
 
-from .models import Collection, CollectionItem, Genre, ListEntry, Rating, Title, ViewingActivity
+from .models import Collection, CollectionItem, Episode, Genre, ListEntry, Rating, Title, ViewingActivity
 from .selectors import visible_titles
 
 ROW_LIMIT = 20
@@ -120,23 +120,47 @@ def _cached_specs(name: str, profile: Profile, build) -> list[RowSpec]:
 
 
 def continue_watching_spec(profile: Profile) -> RowSpec:
+    """Unfinished films and episodes, most recent first; a series whose latest episode was
+    finished offers the next one. One query: the next episode comes from a subquery."""
+    after = Episode.objects.filter(title_id=OuterRef("title_id")).filter(
+        Q(season__number__gt=OuterRef("episode__season__number"))
+        | Q(season__number=OuterRef("episode__season__number"), number__gt=OuterRef("episode__number"))
+    )
+    next_episode = after.order_by("season__number", "number")
     rows = (
-        ViewingActivity.objects.filter(profile=profile, completed=False, title__in=_visible_ids(profile))
+        ViewingActivity.objects.filter(profile=profile, title__in=_visible_ids(profile))
+        .filter(Q(completed=False) | Q(episode__isnull=False))
+        .annotate(
+            next_season=Subquery(next_episode.values("season__number")[:1]),
+            next_number=Subquery(next_episode.values("number")[:1]),
+        )
         .order_by("-last_watched_at", "-id")
-        .values_list("title_id", "position_seconds", "duration_seconds", "episode__season__number", "episode__number")[
-            :CONTINUE_SCAN
-        ]
+        .values_list(
+            "title_id",
+            "position_seconds",
+            "duration_seconds",
+            "completed",
+            "episode__season__number",
+            "episode__number",
+            "next_season",
+            "next_number",
+        )[:CONTINUE_SCAN]
     )
     items, seen = [], set()
-    for title_id, position, duration, season, episode in rows:
+    for title_id, position, duration, done, season, number, next_season, next_number in rows:
         if title_id in seen:
             continue
         seen.add(title_id)
-        progress = min(1.0, position / duration) if duration else 0.0
-        minutes_left = max(1, math.ceil((duration - position) / 60)) if duration else None
-        where = f"S{season}:E{episode} · " if season is not None else ""
-        reason = f"{where}{minutes_left} min left" if minutes_left else f"{where}Continue"
-        items.append((title_id, reason, progress))
+        if done:
+            # A finished film, or the last episode of a series, has nothing to continue.
+            if next_number is not None:
+                items.append((title_id, f"Next: S{next_season}:E{next_number}", None))
+        else:
+            progress = min(1.0, position / duration) if duration else 0.0
+            minutes_left = max(1, math.ceil((duration - position) / 60)) if duration else None
+            where = f"S{season}:E{number} · " if season is not None else ""
+            reason = f"{where}{minutes_left} min left" if minutes_left else f"{where}Continue"
+            items.append((title_id, reason, progress))
         if len(items) >= ROW_LIMIT:
             break
     return RowSpec("continue-watching", "Continue watching", "Pick up where you left off", items)

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Q, Sum
 from django.db.models import DateTimeField as DTField
 from django.db.models.functions import TruncDate
 
@@ -417,7 +417,9 @@ def title_stats_rebuild(now: datetime) -> int:
         Rating.objects.filter(profile_id__in=P)
         .values("title_id")
         .annotate(
-            dn=Count("pk", filter=Q(value="down")), u=Count("pk", filter=Q(value="up")), lv=Count("pk", filter=Q(value="love"))
+            dn=Count("pk", filter=Q(value="down")),
+            u=Count("pk", filter=Q(value="up")),
+            lv=Count("pk", filter=Q(value="love")),
         )
         .values_list("title_id", "dn", "u", "lv")
         .iterator(chunk_size=5000)

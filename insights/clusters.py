@@ -77,10 +77,12 @@ def compute() -> dict:
 
     # What each member engaged with (positive ratings or viewing), one pass over each table.
     engaged: dict[int, set[int]] = defaultdict(set)
-    member_set = set(int(p) for p in pids)
-    for pid, tid in Rating.objects.filter(profile_id__in=consented(), value__in=POSITIVE).values_list(
-        "profile_id", "title_id"
-    ).iterator(chunk_size=10000):
+    member_set = {int(p) for p in pids}
+    for pid, tid in (
+        Rating.objects.filter(profile_id__in=consented(), value__in=POSITIVE)
+        .values_list("profile_id", "title_id")
+        .iterator(chunk_size=10000)
+    ):
         if pid in member_set:
             engaged[pid].add(tid)
     for pid, tid in (

@@ -24,6 +24,9 @@ class Impression(models.Model):
     class Meta:
         indexes = [models.Index(fields=["profile", "title", "shown_at"], name="impression_profile_title_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.row_key}: title {self.title_id} to profile {self.profile_id}"
+
 
 class Click(models.Model):
     """A title detail page opened from a home row (`?row=` on the card link)."""
@@ -32,6 +35,9 @@ class Click(models.Model):
     title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="+")
     row_key = models.CharField(max_length=80)
     clicked_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.row_key}: title {self.title_id} opened by profile {self.profile_id}"
 
 
 class ImpressionDaily(models.Model):
@@ -50,6 +56,9 @@ class ImpressionDaily(models.Model):
         constraints = [models.UniqueConstraint(fields=["date", "row_key", "title"], name="unique_impression_daily")]
         indexes = [models.Index(fields=["title", "date"], name="impression_daily_title_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.date} {self.row_key} title {self.title_id}"
+
 
 class TitleStats(models.Model):
     """Per-title performance over consenting profiles, rebuilt by each aggregation run."""
@@ -64,6 +73,9 @@ class TitleStats(models.Model):
     up = models.PositiveIntegerField(default=0)
     love = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"stats of title {self.title_id}"
 
     @property
     def audience(self) -> int:
@@ -94,6 +106,9 @@ class InsightsSnapshot(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-finished_at"], name="insights_snapshot_status_idx")]
 
+    def __str__(self) -> str:
+        return f"insights run {self.pk} ({self.status})"
+
 
 class PreviewAudit(models.Model):
     """Who previewed whose home, when. Kept for accountability; holds no engagement."""
@@ -106,3 +121,6 @@ class PreviewAudit(models.Model):
 
     class Meta:
         ordering = ["-viewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.staff_username} previewed {self.profile_label}"

