@@ -39,7 +39,7 @@ def child(url: str, n: int, train: bool) -> None:
     setup_django(url)
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -89,6 +89,8 @@ def child(url: str, n: int, train: bool) -> None:
             continue
         for _ in range(5):  # warm-up: caches, the serving model, template loading
             client.get(path)
+        # The log may hold queries from before (seeding ran with DEBUG on); the capture slices from here.
+        reset_queries()
         with CaptureQueriesContext(connection) as queries:
             client.get(path)
         times = []

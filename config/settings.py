@@ -270,9 +270,9 @@ AXES_HTTP_RESPONSE_CODE = 429
 # security data kept only while they count: expired ones are deleted at the next attempt.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# IP addresses are not stored: the per-IP lockout counts per /24 (IPv4) or /48 (IPv6) network,
+# resolved behind TRUSTED_PROXY_COUNT proxies (see privacy.ip).
+AXES_CLIENT_IP_CALLABLE = "privacy.ip.client_ip_truncated"
 
 # --- Security ------------------------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=not DEBUG)
@@ -318,10 +318,29 @@ PRIVACY_POLICY_VERSION = "2026-11-01"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Search terms are personal: request lines carrying ?q= are redacted before any handler.
+    "filters": {"redact_search": {"()": "catalog.search_logging.RedactSearchTerms"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_search"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_search"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Recommendations schedule ----------------------------------------------------------------

@@ -6,8 +6,8 @@ from pathlib import Path
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("HTTPS", "false")
 
-from .settings import *  # noqa: E402,F403
-from .settings import BASE_DIR, env  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import BASE_DIR, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -7,6 +7,8 @@ place, and the attempt tables never hold an address that identifies one househol
 
 import ipaddress
 
+from django.conf import settings
+
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
 
@@ -23,4 +25,11 @@ def truncate_ip(value: str | None) -> str | None:
 
 
 def client_ip_truncated(request) -> str | None:
-    return truncate_ip(request.META.get("REMOTE_ADDR"))
+    """The client's network. Behind TRUSTED_PROXY_COUNT proxies, the address they saw."""
+    address = request.META.get("REMOTE_ADDR")
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            address = hops[-proxies]
+    return truncate_ip(address)

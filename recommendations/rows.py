@@ -316,7 +316,8 @@ def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
         if len(out) < DEDUP_WINDOW:
             ids = [t for t in draft.ids if seen[t] < MAX_REPEATS]
             if draft.personal:
-                ids = ids[:ROW_LENGTH]
+                # Titles not shown yet lead the row, so each row starts with something new.
+                ids = ([t for t in ids if not seen[t]] + [t for t in ids if seen[t]])[:ROW_LENGTH]
             if not ids:
                 continue
             seen.update(ids)
