@@ -286,7 +286,7 @@ def child(url: str, n_titles: int, n_interactions: int, n_requests: int) -> None
             assert client.get(path).status_code == 200, path
         executed = []
 
-        def count(execute, sql, params, many, context):
+        def count(execute, sql, params, many, context, executed=executed):
             executed.append(sql)
             return execute(sql, params, many, context)
 
@@ -338,8 +338,9 @@ def main() -> None:
     for r in results:
         c = r["counts"]
         print(
-            f"\n== {r['database']}: {c['titles']:,} titles, {c['profiles']:,} profiles, {c['interactions']:,} interactions "
-            f"({c['viewing']:,} viewing, {c['ratings']:,} ratings, {c['searches']:,} searches) + {c['impressions']:,} impressions"
+            f"\n== {r['database']}: {c['titles']:,} titles, {c['profiles']:,} profiles, "
+            f"{c['interactions']:,} interactions ({c['viewing']:,} viewing, {c['ratings']:,} ratings, "
+            f"{c['searches']:,} searches) + {c['impressions']:,} impressions"
         )
         print(f"generate {r['generate_s']} s; aggregation run {r['aggregate_s']} s; clusters shown: {r['clusters']}")
         for step, secs in r["aggregate_steps_s"].items():

@@ -516,10 +516,10 @@ class _Generator:
         family = [i for i in live if level_of(titles[i].rating) <= KIDS_MAX_LEVEL]
         horror = [i for i in live if self.genre_ix["Horror"] in titles[i].genres]
         tagged_award = [i for i in live if any(tag == self.tag_ix["award winner"] for tag, _ in titles[i].tags)]
-        awards = (tagged_award + r.sample(live, 20))[:18]
+        awards = list(dict.fromkeys(tagged_award + r.sample(live, min(20, len(live)))))[:18]
         return [
             CollectionPlan("Staff picks", "What our editors are watching this week.", 0, True, None, None,
-                           r.sample(live, 20)),
+                           r.sample(live, min(20, len(live)))),
             CollectionPlan("Award winners", "Celebrated on the festival circuit.", 1, True, None, None, awards),
             CollectionPlan("Family movie night", "Something everyone can enjoy.", 2, True, None, None,
                            r.sample(family, min(16, len(family)))),
@@ -527,7 +527,8 @@ class _Generator:
             CollectionPlan("Halloween frights", "Scares for the spooky season.", 3, True,
                            self.now - timedelta(days=60), self.now - timedelta(days=20), horror[:15]),
             # Not live: switched off by an editor.
-            CollectionPlan("Summer blockbusters", "Big, loud and fun.", 4, False, None, None, r.sample(live, 12)),
+            CollectionPlan("Summer blockbusters", "Big, loud and fun.", 4, False, None, None,
+                           r.sample(live, min(12, len(live)))),
         ]  # fmt: skip
 
     # Subscribers --------------------------------------------------------------------------

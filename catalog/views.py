@@ -132,7 +132,7 @@ def title_list(request, slug):
 def watch(request, slug):
     profile = request.profile
     title = selectors.title_get_for_profile(profile=profile, slug=slug)
-    episode_param = request.GET.get("episode")
+    episode_param = request.GET.get("episode") or None  # "?episode=" means "where Play starts"
     if episode_param is not None and not episode_param.isdigit():
         return HttpResponseBadRequest("episode must be an episode id")
     state = selectors.player_state(

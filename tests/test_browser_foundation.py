@@ -16,10 +16,6 @@ from catalog.models import ListEntry, Rating
 
 from .factories import GenreFactory, TitleFactory
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in the test body are
-# still synchronous and safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = os.environ.get("MARQUEE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -47,7 +43,11 @@ def _browser_or_skip(playwright_module):
 
 
 @pytest.fixture
-def page(live_server):
+def page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test body
+    # are still synchronous and safe. Set for these tests only (monkeypatch undoes it): left in
+    # os.environ it would leak into subprocesses such as `manage.py check --deploy`.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     try:
         from playwright import sync_api
     except ImportError:

@@ -3,6 +3,7 @@ downloads, k-anonymity notices, greenlight brief, audited home preview, title pe
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -97,7 +98,8 @@ def test_dashboard_shows_sections_charts_and_suppression(staff_client, computed,
     assert response.status_code == 200
     for key in ("demand-genre", "demand-tag", "rising", "gaps", "completion-genre", "dropoff", "rows", "clusters"):
         assert f'data-section="{key}"' in html
-    assert "<svg" in html and "style=" not in html.split("<main", 1)[-1].split("<svg", 1)[-1]
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    assert len(svgs) >= 5 and all("style=" not in svg and "<title>" in svg for svg in svgs)
     assert "fewer than 3 distinct profiles is suppressed" in html
     assert "Western" not in html  # one viewer: hidden
     assert "Drama" in html
@@ -211,3 +213,14 @@ def test_title_performance_page(staff_client, computed):
     assert reverse("insights:title", kwargs={"pk": computed["d1"].pk}).encode() in search.content
     csv_resp = staff_client.get(reverse("insights:title", kwargs={"pk": computed["d1"].pk}), {"format": "csv"})
     assert csv_resp.content.decode().startswith("Home row,Impressions")
+
+
+def test_collection_audience_defaults_to_everyone():
+    from .factories import CollectionFactory
+
+    assert CollectionFactory().audience == "everyone"
+
+
+def test_beat_runs_the_aggregation_nightly_and_purges_impressions(settings):
+    tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"insights.tasks.compute_insights_nightly", "insights.tasks.impressions_purge"} <= tasks_scheduled

@@ -173,6 +173,9 @@ def test_episode_of_another_title_is_404_and_garbage_400(owner_client, series):
     foreign = EpisodeFactory()
     assert owner_client.get(f"/watch/{title.slug}/?episode={foreign.pk}").status_code == 404
     assert owner_client.get(f"/watch/{title.slug}/?episode=abc").status_code == 400
+    assert owner_client.get(f"/watch/{title.slug}/?episode=99999999999999999999").status_code == 404
+    assert owner_client.get(f"/watch/{title.slug}/?episode=").status_code == 200
+    assert beat(owner_client, title, 5, 1800, episode="99999999999999999999").status_code == 404
     assert beat(owner_client, title, 5, 1800, episode=foreign.pk).status_code == 404
     assert beat(owner_client, title, 5, 1800, episode="").status_code == 400
     assert not ViewingActivity.objects.exists()

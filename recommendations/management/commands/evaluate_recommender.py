@@ -111,6 +111,11 @@ class Command(BaseCommand):
         parser.add_argument("--recency-floor", type=float, default=dataset.RECENCY_FLOOR)
         parser.add_argument("--no-features", action="store_true", help="project model without item features")
         parser.add_argument("--no-tags", action="store_true")
+        parser.add_argument(
+            "--normalize-rows",
+            action="store_true",
+            help="scale each feature row to sum 1 (lightfm.data.Dataset's default; dilutes identity)",
+        )
         parser.add_argument("--include-downs", action="store_true", help="low ratings as weak positives")
         parser.add_argument("--unweighted", action="store_true", help="no sample weights")
         parser.add_argument("--skip-cold", action="store_true")
@@ -147,6 +152,9 @@ class Command(BaseCommand):
                 opts["meta_weight"], dataset.TOP_TAGS, use_tags=not opts["no_tags"]
             )
             self.stdout.write(f"item features: {len(names) - n_items} metadata + {n_items} identity")
+            if opts["normalize_rows"]:
+                sums = np.asarray(self.item_feat.sum(axis=1)).ravel()
+                self.item_feat = sp.csr_matrix(sp.diags(1.0 / np.maximum(sums, 1e-12)) @ self.item_feat)
         shape = (n_users, n_items)
         rel = test_mask & (ml.stars >= 4.0)
         test = sp.csr_matrix((np.ones(rel.sum()), (ml.users[rel], ml.items[rel])), shape=shape)
