@@ -321,7 +321,7 @@ def _ensure_tags(names: list[str], summary: ImportSummary) -> dict[str, int]:
 
 
 def insert_rows(model, field_names: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
-    """Insert plain value tuples (in `field_names` order) with executemany; no pks come back.
+    """Insert plain value tuples (in `field_names` order) with multi-row INSERTs; no pks come back.
 
     Used instead of bulk_create for the big tables of a dataset load: for ~100k rows the ORM
     spends most of the time building model instances and preparing each field in Python.
@@ -337,13 +337,18 @@ def insert_rows(model, field_names: list[str], rows: list[tuple], *, ignore_conf
         rows = [tuple(adapt(v) if i in datetime_at else v for i, v in enumerate(row)) for row in rows]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(meta.db_table)
-    placeholders = ", ".join(["%s"] * len(fields))
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    # Identifiers come from the model's meta, values are bound parameters: nothing user-supplied.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){conflict}"  # noqa: S608
+    one_row = f"({', '.join(['%s'] * len(fields))})"
+    # Many rows per statement: one round trip per chunk instead of one statement per row (which
+    # PostgreSQL then executes 100k times). The chunk stays far below SQLite's bound-parameter limit.
+    per_statement = max(1, 4000 // len(fields))
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 10 * BATCH):
-            cursor.executemany(sql, rows[start : start + 10 * BATCH])
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([one_row] * len(chunk))
+            # Identifiers come from the model's meta, values are bound parameters: nothing user-supplied.
+            sql = f"INSERT INTO {table} ({columns}) VALUES {values}{conflict}"  # noqa: S608
+            cursor.execute(sql, [v for row in chunk for v in row])
 
 
 @transaction.atomic

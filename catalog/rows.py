@@ -272,12 +272,19 @@ def genre_specs(profile: Profile) -> list[RowSpec]:
     return _cached_specs("genres", profile, _build_genres)
 
 
+def _audiences(profile: Profile) -> list[str]:
+    # Collection.audience: curators aim a row at everyone, kids profiles only, or adults only.
+    return ["everyone", "kids" if profile.is_kids else "adults"]
+
+
 def collection_specs(profile: Profile, *, now=None) -> list[RowSpec]:
-    """Live collections in position order, their visible items in order (one query, uncached,
-    so an admin switching a collection on or off is seen at once)."""
+    """Live collections for this profile's audience (kids / adults / everyone) in position
+    order, their visible items in order (one query, uncached, so an admin switching a
+    collection on or off is seen at once)."""
     rows = (
         CollectionItem.objects.filter(
-            collection__in=Collection.objects.filter(Collection.live_q(now)), title__in=_visible_ids(profile)
+            collection__in=Collection.objects.filter(Collection.live_q(now), audience__in=_audiences(profile)),
+            title__in=_visible_ids(profile),
         )
         .order_by("collection__position", "collection_id", "position", "id")
         .values_list("collection_id", "collection__name", "collection__slug", "collection__description", "title_id")

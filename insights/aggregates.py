@@ -540,3 +540,51 @@ def row_performance(now: datetime, days: int = 30) -> dict:
         suppressed,
         f"Play-through: share of impressions after which the profile started the title within {PLAY_WINDOW_HOURS} h.",
     )
+
+
+# --- audiences shared by clusters and the greenlight brief -------------------------------------------
+
+
+def engagement_sets() -> dict[int, set[int]]:
+    """Per consenting profile, the titles it watched (any viewing) or rated positively."""
+    P = consented()
+    engaged: dict[int, set[int]] = defaultdict(set)
+    for pid, tid in (
+        Rating.objects.filter(profile_id__in=P, value__in=POSITIVE)
+        .values_list("profile_id", "title_id")
+        .iterator(chunk_size=10000)
+    ):
+        engaged[pid].add(tid)
+    for pid, tid in (
+        ViewingActivity.objects.filter(profile_id__in=P)
+        .values_list("profile_id", "title_id")
+        .distinct()
+        .iterator(chunk_size=10000)
+    ):
+        engaged[pid].add(tid)
+    return engaged
+
+
+def combo_audiences(engaged: dict[int, set[int]]) -> dict[str, int]:
+    """Distinct profiles per genre+tag pair ("genre_slug|tag_slug"), pairs of k or more only.
+
+    Precomputed for the greenlight brief: counting distinct people per pair at request time
+    would mean scanning raw engagement.
+    """
+    k = min_group()
+    genre_slugs = dict(Genre.objects.values_list("pk", "slug"))
+    tag_slugs = dict(Tag.objects.values_list("pk", "slug"))
+    title_genres: dict[int, list[str]] = defaultdict(list)
+    for tid, gid in Title.genres.through.objects.values_list("title_id", "genre_id"):
+        title_genres[tid].append(genre_slugs[gid])
+    title_combos: dict[int, list[str]] = defaultdict(list)
+    for tid, tag_id in TitleTag.objects.values_list("title_id", "tag_id"):
+        for g in title_genres.get(tid, ()):
+            title_combos[tid].append(f"{g}|{tag_slugs[tag_id]}")
+    counts: Counter = Counter()
+    for titles in engaged.values():
+        combos: set[str] = set()
+        for tid in titles:
+            combos.update(title_combos.get(tid, ()))
+        counts.update(combos)
+    return {combo: n for combo, n in counts.items() if n >= k}

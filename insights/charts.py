@@ -40,7 +40,7 @@ def bar_chart(
     scale = (plot_w / 2 if signed else plot_w) / vmax
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" aria-labelledby="chart-t chart-d">',
+        f'width="100%" preserveAspectRatio="xMinYMin meet">',
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(title)}: {len(labels)} groups, series {escape(', '.join(s for s, _ in series))}</desc>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#181818"/>',

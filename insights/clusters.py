@@ -10,11 +10,11 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from catalog.models import Rating, SearchQuery, Tag, Title, TitleTag, ViewingActivity
+from catalog.models import SearchQuery, Tag, Title, TitleTag
 from recommendations import artifacts
 from recommendations.selectors import serving_version
 
-from .aggregates import FEW_RESULTS, POSITIVE, consented, group_gap_searches, min_group
+from .aggregates import FEW_RESULTS, consented, engagement_sets, group_gap_searches, min_group
 
 MAX_CLUSTERS = 8
 TOP_SCORED = 50
@@ -48,7 +48,7 @@ def kmeans(X: np.ndarray, k: int, *, seed: int = 0, iters: int = 50) -> tuple[np
     return labels, C
 
 
-def compute() -> dict:
+def compute(engaged: dict[int, set[int]] | None = None) -> dict:
     """Clusters of the serving model's consenting profiles, described and k-anonymous."""
     k_min = min_group()
     version = serving_version()
@@ -76,23 +76,9 @@ def compute() -> dict:
     labels, _ = kmeans(Xn, n_clusters)
 
     # What each member engaged with (positive ratings or viewing), one pass over each table.
-    engaged: dict[int, set[int]] = defaultdict(set)
+    if engaged is None:
+        engaged = engagement_sets()
     member_set = {int(p) for p in pids}
-    for pid, tid in (
-        Rating.objects.filter(profile_id__in=consented(), value__in=POSITIVE)
-        .values_list("profile_id", "title_id")
-        .iterator(chunk_size=10000)
-    ):
-        if pid in member_set:
-            engaged[pid].add(tid)
-    for pid, tid in (
-        ViewingActivity.objects.filter(profile_id__in=consented())
-        .values_list("profile_id", "title_id")
-        .distinct()
-        .iterator(chunk_size=10000)
-    ):
-        if pid in member_set:
-            engaged[pid].add(tid)
     gap_searches: dict[int, list] = defaultdict(list)
     for pid, query, results in SearchQuery.objects.filter(
         profile_id__in=consented(), result_count__lte=FEW_RESULTS

@@ -14,8 +14,9 @@ from catalog.models import Genre, Tag, Title
 from .models import ImpressionDaily, InsightsSnapshot, PreviewAudit, SnapshotStatus, TitleStats
 
 
-def snapshot_latest() -> InsightsSnapshot | None:
-    return InsightsSnapshot.objects.filter(status=SnapshotStatus.READY).order_by("-finished_at", "-id").first()
+def snapshot_latest(*, with_data: bool = True) -> InsightsSnapshot | None:
+    qs = InsightsSnapshot.objects.filter(status=SnapshotStatus.READY).order_by("-finished_at", "-id")
+    return (qs if with_data else qs.defer("data")).first()
 
 
 def snapshot_active() -> InsightsSnapshot | None:

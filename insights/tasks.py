@@ -36,6 +36,7 @@ def run(snapshot_id: int) -> bool:
         return False
     t0 = time.perf_counter()
     now = timezone.now()
+    shared: dict = {}
     steps = [
         ("Impressions per day", lambda: aggregates.impressions_daily_rebuild(now)),
         ("Title performance", lambda: aggregates.title_stats_rebuild(now)),
@@ -47,7 +48,9 @@ def run(snapshot_id: int) -> bool:
         ("Completion by kind", lambda: aggregates.completion("kind")),
         ("Series drop-off", aggregates.drop_off),
         ("Home rows", lambda: aggregates.row_performance(now)),
-        ("Audience clusters", clusters.compute),
+        ("Audiences (who engaged with what)", lambda: shared.update(engaged=aggregates.engagement_sets())),
+        ("Genre and tag audiences", lambda: aggregates.combo_audiences(shared["engaged"])),
+        ("Audience clusters", lambda: clusters.compute(shared["engaged"])),
     ]
     data = {"generated_at": now.isoformat(), "min_group": aggregates.min_group(), "sections": {}, "timings": {}}
     try:
@@ -60,7 +63,10 @@ def run(snapshot_id: int) -> bool:
                 data["sections"][result["key"]] = result
             elif label == "Audience clusters":
                 data["clusters"] = result
+            elif label == "Genre and tag audiences":
+                data["combo_audiences"] = result
         data["consenting_profiles"] = aggregates.consented().count()
+        shared.clear()  # the per-profile sets are not kept anywhere
     except Exception as exc:
         log.exception("insights aggregation %s failed", snapshot_id)
         InsightsSnapshot.objects.filter(pk=snapshot_id).update(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Profile
@@ -16,6 +20,11 @@ from catalog.models import Genre, Tag, Title
 from recommendations.home import build_home
 
 from . import aggregates, charts, clusters, selectors, services
+
+log = logging.getLogger(__name__)
+
+BODY_CACHE_VERSION = 1
+BODY_CACHE_SECONDS = 60 * 60 * 24
 
 # Charts drawn for the sections: (label column, [(legend, value column)], options).
 CHARTS = {
@@ -88,16 +97,9 @@ def _csv_response(sec: dict) -> HttpResponse:
     return response
 
 
-@staff_member_required
-@require_GET
-def dashboard(request):
-    snapshot = selectors.snapshot_latest()
+def _dashboard_body(snapshot) -> str:
+    """The figures part of the dashboard: rendered once per snapshot, then served from the cache."""
     sections = _sections(snapshot)
-    if request.GET.get("format") == "csv":
-        key = request.GET.get("section", "")
-        if key not in sections:
-            return HttpResponse("Unknown or not yet computed section.", status=404, content_type="text/plain")
-        return _csv_response(sections[key])
     ordered = []
     for key in [*SECTION_ORDER, "clusters"]:
         sec = sections.get(key)
@@ -108,14 +110,54 @@ def dashboard(request):
             label, series, opts = CHARTS[key]
             chart = charts.section_chart(sec, label_key=label, series=series, **opts)
         ordered.append({"sec": sec, "chart": chart, "percent_cols": _percent_cols(sec)})
+    return render_to_string(
+        "insights/_dashboard_body.html",
+        {
+            "snapshot": snapshot,
+            "sections": ordered,
+            "clusters": (snapshot.data.get("clusters") if snapshot else None) or {},
+            "min_group": snapshot.data.get("min_group", _min_group()) if snapshot else _min_group(),
+            "suppressed_total": sum(s["sec"].get("suppressed", 0) for s in ordered),
+        },
+    )
+
+
+def _cached_body(snapshot) -> str:
+    if snapshot is None:
+        return _dashboard_body(None)
+    key = f"insights:dashboard:v{BODY_CACHE_VERSION}:{snapshot.pk}:{_min_group()}"
+    # A cache outage costs speed, never the page.
+    try:
+        body = cache.get(key)
+    except Exception:
+        log.warning("insights cache unavailable", exc_info=True)
+        body = None
+    if body is None:
+        snapshot.refresh_from_db(fields=["data"])
+        body = _dashboard_body(snapshot)
+        try:
+            cache.set(key, body, BODY_CACHE_SECONDS)
+        except Exception:
+            log.warning("insights cache unavailable", exc_info=True)
+    return body
+
+
+@staff_member_required
+@require_GET
+def dashboard(request):
+    if request.GET.get("format") == "csv":
+        sections = _sections(selectors.snapshot_latest())
+        key = request.GET.get("section", "")
+        if key not in sections:
+            return HttpResponse("Unknown or not yet computed section.", status=404, content_type="text/plain")
+        return _csv_response(sections[key])
+    # Without its (large) data: the rendered figures come from the cache when they can.
+    snapshot = selectors.snapshot_latest(with_data=False)
     context = {
         "snapshot": snapshot,
-        "sections": ordered,
-        "clusters": (snapshot.data.get("clusters") if snapshot else None) or {},
+        "body_html": mark_safe(_cached_body(snapshot)),  # noqa: S308 - our own rendered template
         "active": selectors.snapshot_active(),
         "failed": selectors.snapshot_last_failed(),
-        "min_group": snapshot.data.get("min_group", _min_group()) if snapshot else _min_group(),
-        "suppressed_total": sum(s["sec"].get("suppressed", 0) for s in ordered),
         "title": "Content insights",
     }
     return render(request, "insights/dashboard.html", context)
@@ -152,7 +194,7 @@ def status(request):
     return render(
         request,
         "insights/_status.html",
-        {"active": selectors.snapshot_active(), "snapshot": selectors.snapshot_latest(), "failed": None},
+        {"active": selectors.snapshot_active(), "snapshot": selectors.snapshot_latest(with_data=False), "failed": None},
     )
 
 
@@ -189,7 +231,6 @@ def greenlight(request):
         context["brief"] = {
             "heading": f"Audience cluster {cluster['id']}",
             "audience": cluster["size"],
-            "audience_exact": True,
             "top_titles": cluster["favourites"],
             "genres": cluster["top_genres"],
             "tags": cluster["top_tags"],
@@ -209,15 +250,13 @@ def greenlight(request):
         names = {t.pk: t.name for t in titles}
         comparables = _comparables([t.pk for t in titles], stats, names)
         comparables.sort(key=lambda r: -(r["viewers"] or 0))
-        audiences = [s.audience for s in stats.values()]
         gaps = (data.get("sections", {}).get("gaps") or {}).get("rows", [])
         words = {genre.name.lower(), tag.name.lower()}
+        # Precomputed by the aggregation run; pairs under k profiles were never stored.
+        audience = (data.get("combo_audiences") or {}).get(f"{genre.slug}|{tag.slug}", 0)
         context["brief"] = {
             "heading": f"{genre.name} × {tag.name}",
-            # Distinct people across titles are not precomputed per combination: say it is a range.
-            "audience": max(audiences) if audiences else 0,
-            "audience_upper": sum(audiences),
-            "audience_exact": False,
+            "audience": audience,
             "top_titles": [
                 {"title_id": r["title_id"], "name": r["name"], "members": r["viewers"]}
                 for r in comparables[:10]
@@ -229,9 +268,8 @@ def greenlight(request):
             "comparables": comparables[:25],
             "candidates": [],
             "catalog_titles": len(titles),
+            "suppressed": audience < context["min_group"],
         }
-        if context["brief"]["audience"] < context["min_group"]:
-            context["brief"]["suppressed"] = True
     return render(request, "insights/greenlight.html", context)
 
 

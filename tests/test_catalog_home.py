@@ -329,3 +329,15 @@ def test_continue_watching_offers_the_next_episode_of_a_finished_one(owner):
     s1_e2_viewing.last_watched_at = now + timedelta(minutes=1)
     s1_e2_viewing.save()
     assert catalog_rows.continue_watching_spec(profile).items == [(series.pk, "Next: S2:E1", None)]
+
+
+def test_collections_follow_their_audience(owner):
+    _, adult = owner
+    _, kid = make_account("kid", is_kids=True, maturity_limit=2)
+    title = TitleFactory(maturity_rating=MaturityRating.PG)
+    for name, audience in (("For all", "everyone"), ("For kids", "kids"), ("For grown-ups", "adults")):
+        collection = CollectionFactory(name=name, audience=audience)
+        CollectionItem.objects.create(collection=collection, title=title)
+
+    assert {s.key for s in catalog_rows.collection_specs(adult)} == {"collection-for-all", "collection-for-grown-ups"}
+    assert {s.key for s in catalog_rows.collection_specs(kid)} == {"collection-for-all", "collection-for-kids"}

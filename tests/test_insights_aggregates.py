@@ -300,3 +300,24 @@ def test_failed_run_is_recorded(monkeypatch):
     assert tasks.run(snap.pk) is False
     snap.refresh_from_db()
     assert snap.status == SnapshotStatus.FAILED and "ZeroDivisionError" in snap.error
+
+
+def test_genre_tag_audiences_count_distinct_profiles():
+    from .factories import TagFactory
+
+    drama = GenreFactory(name="Drama", slug="drama")
+    heist, space = TagFactory(name="Heist", slug="heist"), TagFactory(name="Space", slug="space")
+    a, b = TitleFactory(genres=[drama]), TitleFactory(genres=[drama])
+    a.title_tags.create(tag=heist)
+    b.title_tags.create(tag=heist)
+    b.title_tags.create(tag=space)
+    people = _people("au", 4)
+    refusers = _people("aur", 3, consents=False)
+    for p in people[:3]:
+        ViewingFactory(profile=p, title=a)
+        RatingFactory(profile=p, title=b, value=RatingValue.LOVE)  # same people twice: still 3
+    RatingFactory(profile=people[3], title=b, value=RatingValue.DOWN)  # a thumbs down is not engagement
+    for p in refusers:
+        ViewingFactory(profile=p, title=a)
+    audiences = aggregates.combo_audiences(aggregates.engagement_sets())
+    assert audiences == {"drama|heist": 3, "drama|space": 3}
