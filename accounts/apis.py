@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 
 from config.lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
 from config.rest import SignupThrottle, TokenThrottle, django_errors_to_drf, error_responses
-from privacy import consent
 
 from . import selectors, services
 from .models import Profile
@@ -64,8 +63,13 @@ class SignupApi(APIView):
         data = serializer.validated_data
         try:
             with transaction.atomic():
-                user = services.user_create(username=data["username"], email=data["email"], password=data["password"])
-                consent.consents_set(account_id=user.pk, choices=data["consents"], method="api")
+                user = services.account_signup(
+                    username=data["username"],
+                    email=data["email"],
+                    password=data["password"],
+                    consents=data["consents"],
+                    method="api",
+                )
                 token = Token.objects.create(user=user)
         except DjangoValidationError as error:
             raise django_errors_to_drf(error) from error

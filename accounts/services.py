@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from privacy import consent
+
 from .maturity import ADULT_DEFAULT_LEVEL, KIDS_DEFAULT_LEVEL, KIDS_MAX_LEVEL
 from .models import AVATAR_COLORS, Profile, User
 
@@ -23,6 +25,16 @@ def user_create(*, username: str, email: str, password: str | None, first_profil
     user.full_clean(exclude=["password"])
     user.save()
     profile_create(account=user, name=first_profile_name or username[:40])
+    return user
+
+
+@transaction.atomic
+def account_signup(*, username: str, email: str, password: str, consents: dict[str, bool], method: str) -> User:
+    """Sign-up, from the form or the API: the account, its first profile and a recorded choice
+    for every consent purpose (unticked ones as refusals). All of it or none of it."""
+    user = user_create(username=username, email=email, password=password)
+    choices = {purpose: bool(consents.get(purpose, False)) for purpose in consent.PURPOSES}
+    consent.consents_set(account_id=user.pk, choices=choices, method=method)
     return user
 
 
@@ -48,8 +60,9 @@ def profile_create(*, account: User, name: str, is_kids: bool = False, maturity_
 
 
 @transaction.atomic
-def profile_update(*, profile: Profile, name: str | None = None, is_kids: bool | None = None,
-                   maturity_limit: int | None = None) -> Profile:
+def profile_update(
+    *, profile: Profile, name: str | None = None, is_kids: bool | None = None, maturity_limit: int | None = None
+) -> Profile:
     if name is not None:
         profile.name = name.strip()
     if is_kids is not None:

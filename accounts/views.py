@@ -12,31 +12,20 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from privacy import consent
-
 from . import selectors, services
 from .active import SESSION_KEY, activate_profile, deactivate_profile
 from .avatars import avatar_svg
 from .forms import ProfileForm, SignupForm
-from .models import User
 
 # Sign-up logs the new account in directly; with axes in front, login() must be told which
 # backend vouched for the user (the password was just set, so the model backend).
 _SIGNUP_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-@transaction.atomic
-def _account_signup(*, username: str, email: str, password: str, choices: dict[str, bool]) -> User:
-    """The account, its first profile and the four consent choices: all of it or none of it."""
-    user = services.user_create(username=username, email=email, password=password)
-    consent.consents_set(account_id=user.pk, choices=choices, method="signup")
-    return user
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -46,11 +35,12 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = _account_signup(
+            user = services.account_signup(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
-                choices=form.consent_choices(),
+                consents=form.consent_choices(),
+                method="signup",
             )
         except ValidationError as error:
             form.add_service_error(error)

@@ -338,6 +338,9 @@ def insert_rows(model, field_names: list[str], rows: list[tuple], *, ignore_conf
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(meta.db_table)
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if connection.vendor == "postgresql":
+        _copy_rows(table, columns, rows, ignore_conflicts=ignore_conflicts)
+        return
     one_row = f"({', '.join(['%s'] * len(fields))})"
     # Many rows per statement: one round trip per chunk instead of one statement per row (which
     # PostgreSQL then executes 100k times). The chunk stays far below SQLite's bound-parameter limit.
@@ -349,6 +352,26 @@ def insert_rows(model, field_names: list[str], rows: list[tuple], *, ignore_conf
             # Identifiers come from the model's meta, values are bound parameters: nothing user-supplied.
             sql = f"INSERT INTO {table} ({columns}) VALUES {values}{conflict}"  # noqa: S608
             cursor.execute(sql, [v for row in chunk for v in row])
+
+
+def _copy_rows(table: str, columns: str, rows: list[tuple], *, ignore_conflicts: bool) -> None:
+    """PostgreSQL: COPY (a stream, no statement per row). COPY cannot skip conflicts, so then it
+    goes through a scratch table dropped at commit and an INSERT ... ON CONFLICT DO NOTHING."""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no copy()
+        target = table
+        if ignore_conflicts:
+            target = connection.ops.quote_name("marquee_import_rows")
+            raw.execute(f"DROP TABLE IF EXISTS {target}")
+            raw.execute(f"CREATE TEMP TABLE {target} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
+        with raw.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if ignore_conflicts:
+            raw.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target} ON CONFLICT DO NOTHING"  # noqa: S608
+            )
+            raw.execute(f"DROP TABLE {target}")
 
 
 @transaction.atomic
