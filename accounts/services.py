@@ -28,10 +28,17 @@ def user_create(*, username: str, email: str, password: str | None, first_profil
     return user
 
 
+# Usernames that dataset imports and the demo generator own (`ml-<userId>`, `sub-0001`): a
+# person signing up with one could otherwise receive an import's ratings.
+RESERVED_USERNAME_PREFIXES = ("ml-", "sub-")
+
+
 @transaction.atomic
 def account_signup(*, username: str, email: str, password: str, consents: dict[str, bool], method: str) -> User:
     """Sign-up, from the form or the API: the account, its first profile and a recorded choice
     for every consent purpose (unticked ones as refusals). All of it or none of it."""
+    if username.lower().startswith(RESERVED_USERNAME_PREFIXES):
+        raise ValidationError({"username": "Usernames starting with ml- or sub- are reserved."})
     user = user_create(username=username, email=email, password=password)
     choices = {purpose: bool(consents.get(purpose, False)) for purpose in consent.PURPOSES}
     consent.consents_set(account_id=user.pk, choices=choices, method=method)

@@ -12,7 +12,9 @@ plus 100,000 home impressions; register a synthetic serving model (random 32-d v
 clusters. It then times one aggregation run (`insights.tasks.run`, what the Celery task does)
 and, with Django's test Client signed in as a staff user, times R requests of the dashboard
 (`time.perf_counter` around client.get: the whole Django stack, no network) and prints median
-and p95 plus the query count of one request. Target: dashboard p95 < 1 s.
+and p95 plus the query count of one request. The dashboard's figures are rendered once per
+snapshot and cached, so it is timed twice: warm, and cold (cache cleared before each request,
+i.e. the first view after each aggregation run). Target: dashboard p95 < 1 s, cold included.
 """
 
 import argparse
@@ -254,6 +256,7 @@ def child(url: str, n_titles: int, n_interactions: int, n_requests: int) -> None
     os.environ["MODEL_ROOT"] = str(model_root)
     setup_django(url)
     from django.conf import settings
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
 
@@ -276,12 +279,14 @@ def child(url: str, n_titles: int, n_interactions: int, n_requests: int) -> None
     client = Client()
     client.force_login(staff)
     pages = {
-        "dashboard": "/admin/insights/",
-        "greenlight (cluster 1)": "/admin/insights/greenlight/?cluster=1",
-        "csv (tags)": "/admin/insights/demand-tag.csv",
+        "dashboard": ("/admin/insights/", False),
+        # The figures are rendered once per snapshot and cached; this is the first, uncached render.
+        "dashboard (cold cache)": ("/admin/insights/", True),
+        "greenlight (cluster 1)": ("/admin/insights/greenlight/?cluster=1", False),
+        "csv (tags)": ("/admin/insights/demand-tag.csv", False),
     }
     timings = {}
-    for label, path in pages.items():
+    for label, (path, cold) in pages.items():
         for _ in range(3):
             assert client.get(path).status_code == 200, path
         executed = []
@@ -294,6 +299,8 @@ def child(url: str, n_titles: int, n_interactions: int, n_requests: int) -> None
             client.get(path)
         samples = []
         for _ in range(n_requests):
+            if cold:
+                cache.clear()  # not timed: only the request is
             t0 = time.perf_counter()
             response = client.get(path)
             samples.append(time.perf_counter() - t0)
@@ -351,7 +358,7 @@ def main() -> None:
                 f"{t['queries']} queries  {t['bytes']:,} bytes"
             )
         print(f"load average {r['load_avg']}")
-        if r["pages"]["dashboard"]["p95_ms"] >= DASHBOARD_P95_S * 1000:
+        if max(r["pages"][k]["p95_ms"] for k in ("dashboard", "dashboard (cold cache)")) >= DASHBOARD_P95_S * 1000:
             failed = True
     if failed:
         raise SystemExit(f"dashboard p95 >= {DASHBOARD_P95_S} s")

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from accounts.models import Profile
@@ -424,8 +425,9 @@ def title_stats_rebuild(now: datetime) -> int:
     ):
         s = get(tid)
         s.down, s.up, s.love, s.raters = down, up, love, down + up + love
-    TitleStats.objects.all().delete()
-    TitleStats.objects.bulk_create(stats.values(), batch_size=2000)
+    with transaction.atomic():  # readers see the old stats or the new, never none
+        TitleStats.objects.all().delete()
+        TitleStats.objects.bulk_create(stats.values(), batch_size=2000)
     return len(stats)
 
 
@@ -482,8 +484,9 @@ def impressions_daily_rebuild(now: datetime) -> int:
         if obj is None:
             obj = rows[key] = ImpressionDaily(date=key[0], row_key=row_key, title_id=tid)
         obj.clicks += 1
-    ImpressionDaily.objects.filter(date__gte=start_day).delete()
-    ImpressionDaily.objects.bulk_create(rows.values(), batch_size=2000)
+    with transaction.atomic():
+        ImpressionDaily.objects.filter(date__gte=start_day).delete()
+        ImpressionDaily.objects.bulk_create(rows.values(), batch_size=2000)
     return len(rows)
 
 

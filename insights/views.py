@@ -153,11 +153,14 @@ def dashboard(request):
         return _csv_response(sections[key])
     # Without its (large) data: the rendered figures come from the cache when they can.
     snapshot = selectors.snapshot_latest(with_data=False)
+    failed = selectors.snapshot_last_failed()
+    if failed is not None and snapshot is not None and failed.created_at < snapshot.created_at:
+        failed = None  # a later run succeeded: the old failure is history
     context = {
         "snapshot": snapshot,
         "body_html": mark_safe(_cached_body(snapshot)),  # noqa: S308 - our own rendered template
         "active": selectors.snapshot_active(),
-        "failed": selectors.snapshot_last_failed(),
+        "failed": failed,
         "title": "Content insights",
     }
     return render(request, "insights/dashboard.html", context)

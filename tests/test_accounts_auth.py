@@ -321,3 +321,22 @@ def test_signup_consent_state_rows_match(client):
         "search_history": False,
         "analytics": False,
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["ml-5", "SUB-0001"])
+def test_signup_refuses_reserved_import_usernames(client, username):
+    from accounts.models import User
+
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": username,
+            "email": "x@example.com",
+            "password1": "A-long-pass-phrase-9",
+            "password2": "A-long-pass-phrase-9",
+        },
+    )
+    assert response.status_code == 200
+    assert "reserved" in response.content.decode()
+    assert not User.objects.filter(username__iexact=username).exists()
