@@ -97,6 +97,9 @@ class TitleTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["title", "tag"], name="unique_title_tag")]
         ordering = ["-weight"]
 
+    def __str__(self) -> str:
+        return f"{self.tag} ({self.weight:g})"
+
 
 class CreditRole(models.TextChoices):
     ACTOR = "actor", "Actor"
@@ -115,6 +118,9 @@ class Credit(models.Model):
     class Meta:
         ordering = ["order", "id"]
         constraints = [models.UniqueConstraint(fields=["title", "person", "role"], name="unique_credit")]
+
+    def __str__(self) -> str:
+        return f"{self.person} as {self.get_role_display()}"
 
 
 class Season(models.Model):
@@ -189,6 +195,9 @@ class CollectionItem(models.Model):
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["collection", "title"], name="unique_collection_item")]
 
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}"
+
 
 # --- Engagement: personal data of a profile --------------------------------------------------
 
@@ -209,6 +218,9 @@ class Rating(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_rating")]
         indexes = [models.Index(fields=["profile", "-updated_at"], name="rating_profile_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_value_display()}: {self.title}"
 
 
 class ViewingActivity(models.Model):
@@ -235,6 +247,9 @@ class ViewingActivity(models.Model):
         ]
         indexes = [models.Index(fields=["profile", "-last_watched_at"], name="viewing_profile_recent_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.title} at {self.position_seconds}s"
+
     @property
     def progress(self) -> float:
         return min(1.0, self.position_seconds / self.duration_seconds) if self.duration_seconds else 0.0
@@ -250,6 +265,9 @@ class ListEntry(models.Model):
         ordering = ["-added_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_list_entry")]
 
+    def __str__(self) -> str:
+        return str(self.title)
+
 
 class SearchQuery(models.Model):
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="searches")
@@ -260,3 +278,6 @@ class SearchQuery(models.Model):
     class Meta:
         verbose_name_plural = "search queries"
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"search ({self.result_count} results)"

@@ -34,8 +34,10 @@ def rating_set(*, profile: Profile, title: Title, value: str) -> tuple[Rating, b
         raise ValueError(f"rating must be one of {', '.join(RatingValue.values)}")
     now = timezone.now()
     rating, created = Rating.objects.update_or_create(
-        profile=profile, title=title, defaults={"value": value, "updated_at": now}, create_defaults={
-            "value": value, "created_at": now, "updated_at": now}
+        profile=profile,
+        title=title,
+        defaults={"value": value, "updated_at": now},
+        create_defaults={"value": value, "created_at": now, "updated_at": now},
     )
     _touch(profile)
     return rating, created

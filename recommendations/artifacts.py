@@ -111,9 +111,10 @@ def load(version: str) -> ModelArtifacts:
     folder = version_dir(version)
     try:
         meta = json.loads((folder / "meta.json").read_text())
-        with np.load(folder / "items.npz", allow_pickle=False) as items, np.load(
-            folder / "users.npz", allow_pickle=False
-        ) as users:
+        with (
+            np.load(folder / "items.npz", allow_pickle=False) as items,
+            np.load(folder / "users.npz", allow_pickle=False) as users,
+        ):
             return ModelArtifacts(
                 version=version,
                 title_ids=items["title_ids"],

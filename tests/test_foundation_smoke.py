@@ -40,7 +40,8 @@ def test_viewing_heartbeats_update_one_row_and_respect_consent():
     assert (row.position_seconds, row.completed) == (5900, True)
 
     _, private = make_account("private", consents=False)
-    assert services.viewing_record(
-        profile=private, title=title, episode=None, position_seconds=10, duration_seconds=6000
-    ) is None
+    assert (
+        services.viewing_record(profile=private, title=title, episode=None, position_seconds=10, duration_seconds=6000)
+        is None
+    )
     assert ViewingActivity.objects.filter(profile=private).count() == 0
