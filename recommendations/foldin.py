@@ -163,6 +163,8 @@ def tastes_for(profile_ids: list[int]) -> dict[int, Taste]:
         "profile_id", "title_id", "title__name", "added_at"
     ):
         offer(pid, tid, name, "list", at)
+        # Already saved for later: it has its own row, and recommending it back is noise.
+        excluded[pid].add(tid)
     genres: dict[int, list[str]] = defaultdict(list)
     for pid, slug in (
         OnboardingGenre.objects.filter(profile_id__in=profile_ids)
