@@ -295,6 +295,8 @@ def child(url: str, n_titles: int, n_interactions: int, n_requests: int) -> None
             executed.append(sql)
             return execute(sql, params, many, context)
 
+        if cold:
+            cache.clear()
         with connection.execute_wrapper(count):
             client.get(path)
         samples = []
