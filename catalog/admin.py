@@ -212,9 +212,9 @@ class CollectionItemInline(admin.TabularInline):
 
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
-    list_display = ["name", "position", "is_active", "starts_at", "ends_at", "is_live", "item_count"]
+    list_display = ["name", "position", "is_active", "audience", "starts_at", "ends_at", "is_live", "item_count"]
     list_editable = ["position", "is_active"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "audience"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [CollectionItemInline]

@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.active import profile_required
 from privacy import consent
 
-from . import selectors, services
-from .models import RatingValue
+from . import selectors, services, signals
+from .models import RatingValue, Title
 from .posters import poster_svg
 
 POSTER_MAX_AGE = 7 * 24 * 3600
@@ -76,6 +76,8 @@ def title_detail(request, slug):
     profile = request.profile
     title = selectors.title_get_for_profile(profile=profile, slug=slug)
     detail = selectors.title_detail_extras(profile=profile, title=title)
+    if request.GET.get("row"):
+        signals.title_opened_from_row.send(sender=Title, profile=profile, title=title, row_key=request.GET["row"][:80])
     return render(request, "catalog/title_detail.html", {"title": title, **detail})
 
 

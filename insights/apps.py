@@ -10,3 +10,10 @@ class InsightsConfig(AppConfig):
         from . import personal_data
 
         personal_data.register()
+
+        from catalog import signals
+
+        from . import receivers
+
+        signals.rows_shown.connect(receivers.on_rows_shown, dispatch_uid="insights-impressions")
+        signals.title_opened_from_row.connect(receivers.on_title_opened_from_row, dispatch_uid="insights-clicks")

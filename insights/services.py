@@ -27,7 +27,7 @@ def impressions_record(*, profile: Profile, rows: Iterable, now=None) -> int:
 
     Writes nothing without analytics consent; one consent query plus one bulk INSERT otherwise.
     """
-    if not consent.allows(profile.account_id, "analytics"):
+    if not consent.allows_for(profile.account, "analytics"):
         return 0
     now = now or timezone.now()
     objs = []
@@ -47,7 +47,7 @@ def impressions_record(*, profile: Profile, rows: Iterable, now=None) -> int:
 def click_record(*, profile: Profile, title: Title, row_key: str, now=None) -> bool:
     """A title detail view opened from a home row (the view passes `?row=`). Gated like impressions."""
     row_key = (row_key or "").strip()[:80]
-    if not row_key or not consent.allows(profile.account_id, "analytics"):
+    if not row_key or not consent.allows_for(profile.account, "analytics"):
         return False
     Click.objects.create(profile_id=profile.pk, title_id=title.pk, row_key=row_key, clicked_at=now or timezone.now())
     return True

@@ -20,6 +20,24 @@ def allows(account_id: int, purpose: str) -> bool:
     return ConsentState.objects.filter(account_id=account_id, purpose=purpose, granted=True).exists()
 
 
+_MEMO_ATTR = "_marquee_consents"
+
+
+def allows_for(account, purpose: str) -> bool:
+    """`allows`, memoized on the account object: one query answers every purpose.
+
+    For a request's own user (request.user, profile.account), which lives for one request; a
+    long-lived object would keep a stale answer, so use `allows` there.
+    """
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown consent purpose {purpose!r}")
+    memo = getattr(account, _MEMO_ATTR, None)
+    if memo is None:
+        memo = current(account.pk)
+        setattr(account, _MEMO_ATTR, memo)
+    return memo[purpose]
+
+
 def accounts_allowing(purpose: str):
     """A queryset of account ids that granted `purpose` (for training sets and aggregates)."""
     return ConsentState.objects.filter(purpose=purpose, granted=True).values("account_id")

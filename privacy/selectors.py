@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from . import consent, registry
@@ -47,13 +50,18 @@ def policy_version_reviewed(account_id: int) -> str | None:
     An explicit review (settings page, API, the banner's button) wins; otherwise the version
     of its latest consent event (sign-up records one per purpose).
     """
-    review = PolicyReview.objects.filter(account_id=account_id).values_list("version", flat=True).first()
-    if review:
-        return review
-    return (
-        ConsentEvent.objects.filter(account_id=account_id)
+    # One query (it runs on every signed-in page, via the banner): both candidates as subqueries.
+    review = PolicyReview.objects.filter(account_id=OuterRef("pk")).values("version")[:1]
+    latest_event = (
+        ConsentEvent.objects.filter(account_id=OuterRef("pk"))
         .order_by("-created_at", "-id")
-        .values_list("policy_version", flat=True)
+        .values("policy_version")[:1]
+    )
+    return (
+        get_user_model()
+        .objects.filter(pk=account_id)
+        .annotate(reviewed=Coalesce(Subquery(review), Subquery(latest_event)))
+        .values_list("reviewed", flat=True)
         .first()
     )
 

@@ -60,7 +60,7 @@ def _fallback(profile: Profile, reason: str, *, needs_onboarding: bool = False, 
 
 
 def build_home(*, profile: Profile) -> Home:
-    if not consent.allows(profile.account_id, "personalization"):
+    if not consent.allows_for(profile.account, "personalization"):
         return _fallback(profile, "consent")
     lookup = serving.get_model()
     if lookup.model is None:

@@ -8,8 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.active import profile_required
+from accounts.models import Profile
 from catalog.models import Genre
 from catalog.selectors import visible_titles
+from catalog.signals import rows_shown
 
 from . import services
 from .home import build_home
@@ -23,6 +25,7 @@ def home(request):
     home = build_home(profile=request.profile)
     if home.needs_onboarding:
         return redirect("onboarding")
+    rows_shown.send(sender=Profile, profile=request.profile, rows=home.rows)
     return render(request, "home.html", {"home": home})
 
 

@@ -94,7 +94,8 @@ def test_signup_rate_add_to_list_and_see_it_on_home(page, live_server):
     page.wait_for_url(f"{live_server.url}/")
     card = page.locator(f'section[data-row="new-arrivals"] [data-title-id="{title.pk}"] a').first
     card.click()
-    page.wait_for_url(f"{live_server.url}/title/{title.slug}/")
+    # The card's link names its row, for click-through counts.
+    page.wait_for_url(f"{live_server.url}/title/{title.slug}/?row=new-arrivals")
     assert page.locator("h1.detail-name").inner_text() == "Heat"
     poster_ok = page.evaluate("() => document.querySelector('img.detail-poster').naturalWidth > 0")
     assert poster_ok
@@ -102,7 +103,7 @@ def test_signup_rate_add_to_list_and_see_it_on_home(page, live_server):
     # Rate it (htmx swaps the buttons in place, no reload).
     page.click("form.rate-buttons button.rate-up")
     page.wait_for_selector('form.rate-buttons[data-rating="up"]')
-    assert page.url == f"{live_server.url}/title/{title.slug}/"
+    assert page.url == f"{live_server.url}/title/{title.slug}/?row=new-arrivals"
     assert page.get_attribute("form.rate-buttons button.rate-up", "aria-pressed") == "true"
 
     # Add it to My List.
