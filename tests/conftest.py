@@ -58,8 +58,17 @@ def other_client(other):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    """Every test starts cold: the shared cache and the recommender's per-process state
+    (serving model, catalog index) would otherwise carry one test's model into the next."""
     from django.core.cache import cache
 
+    from recommendations import rows as recommendation_rows
+    from recommendations import serving
+
     cache.clear()
+    serving.reset()
+    recommendation_rows.reset_index()
     yield
     cache.clear()
+    serving.reset()
+    recommendation_rows.reset_index()
