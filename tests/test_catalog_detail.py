@@ -323,3 +323,18 @@ def test_poster_anonymous_sees_family_titles_only(client):
     mature = TitleFactory(maturity_rating=MaturityRating.R)
     assert client.get(f"/title/{family.slug}/poster.svg").status_code == 200
     assert client.get(f"/title/{mature.slug}/poster.svg").status_code == 404
+
+
+def test_staff_see_posters_beyond_their_own_profile_limit(db):
+    from accounts.maturity import MaturityRating
+
+    from .conftest import make_account, signed_in_client
+
+    staff, kid_profile = make_account("curator", is_kids=True, maturity_limit=2)
+    staff.is_staff = True
+    staff.save()
+    mature = TitleFactory(maturity_rating=MaturityRating.R)
+    assert signed_in_client(staff, kid_profile).get(f"/title/{mature.slug}/poster.svg").status_code == 200
+    # A non-staff account with the same kind of profile still gets a 404.
+    viewer, viewer_kid = make_account("viewer-kid", is_kids=True, maturity_limit=2)
+    assert signed_in_client(viewer, viewer_kid).get(f"/title/{mature.slug}/poster.svg").status_code == 404
