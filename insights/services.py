@@ -6,8 +6,11 @@ and filtered later) and cost one consent query plus one bulk INSERT.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,28 +23,42 @@ from .models import Click, Impression, InsightsSnapshot, PreviewAudit, SnapshotS
 # Rows longer than this are cut: the home never shows more, and a runaway caller must not
 # turn one page view into thousands of inserts.
 MAX_IMPRESSIONS_PER_CALL = 400
+# The same home shown again to the same profile within this window (a reload, a back button)
+# is not a new impression: counting it would inflate impressions and deflate click-through.
+IMPRESSION_REPEAT_SECONDS = 30 * 60
+
+logger = logging.getLogger(__name__)
+
+
+def _seen_recently(profile: Profile, pairs: list[tuple[str, int]], now) -> bool:
+    """True when this exact page (rows and titles, in order) was recorded for the profile in
+    the same IMPRESSION_REPEAT_SECONDS window."""
+    digest = hashlib.sha256(repr(pairs).encode()).hexdigest()[:32]
+    window = int(now.timestamp() // IMPRESSION_REPEAT_SECONDS)
+    try:
+        return not cache.add(f"insights:shown:{profile.pk}:{window}:{digest}", 1, IMPRESSION_REPEAT_SECONDS)
+    except Exception:  # the cache is an optimization; without it, every view counts
+        logger.warning("impression de-duplication unavailable (cache error)")
+        return False
 
 
 def impressions_record(*, profile: Profile, rows: Iterable, now=None) -> int:
     """Record the titles of `rows` (catalog.rows.Row) as shown to `profile`. Returns rows written.
 
-    Writes nothing without analytics consent; one consent query plus one bulk INSERT otherwise.
+    Writes nothing without analytics consent, nor when the very same page was recorded for
+    the profile in the last IMPRESSION_REPEAT_SECONDS; otherwise one bulk INSERT.
     """
     if not consent.allows_for(profile.account, "analytics"):
         return 0
+    pairs = [(str(row.key)[:80], item.title.pk) for row in rows for item in row.items][:MAX_IMPRESSIONS_PER_CALL]
     now = now or timezone.now()
-    objs = []
-    for row in rows:
-        key = str(row.key)[:80]
-        for item in row.items:
-            objs.append(Impression(profile_id=profile.pk, title_id=item.title.pk, row_key=key, shown_at=now))
-            if len(objs) >= MAX_IMPRESSIONS_PER_CALL:
-                break
-        if len(objs) >= MAX_IMPRESSIONS_PER_CALL:
-            break
-    if objs:
-        Impression.objects.bulk_create(objs, batch_size=MAX_IMPRESSIONS_PER_CALL)
-    return len(objs)
+    if not pairs or _seen_recently(profile, pairs, now):
+        return 0
+    Impression.objects.bulk_create(
+        [Impression(profile_id=profile.pk, title_id=tid, row_key=key, shown_at=now) for key, tid in pairs],
+        batch_size=MAX_IMPRESSIONS_PER_CALL,
+    )
+    return len(pairs)
 
 
 def click_record(*, profile: Profile, title: Title, row_key: str, now=None) -> bool:

@@ -41,3 +41,16 @@ def test_card_links_name_their_row_and_opening_one_counts_a_click(owner, owner_c
     assert owner_client.get(f"/title/{title.slug}/").status_code == 200
     assert Click.objects.count() == 1
     assert Title.objects.count() == 1
+
+
+def test_reloading_the_same_home_is_not_a_new_impression_but_a_changed_one_is(owner_client):
+    titles = TitleFactory.create_batch(3)
+    owner_client.get("/")
+    first = Impression.objects.count()
+    assert first >= 3
+    owner_client.get("/")
+    assert Impression.objects.count() == first, "a reload of the same page counts once"
+    # The page changes (a My List row appears): what is shown now is recorded.
+    owner_client.post(f"/title/{titles[0].slug}/list/", {"action": "add"})
+    owner_client.get("/")
+    assert Impression.objects.count() > first
