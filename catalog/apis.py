@@ -134,6 +134,16 @@ _OWN_PROFILE = "`pid` must be one of the caller's profiles (else 404)."
 _VISIBLE_TITLE = "The title must be visible to that profile (else 404)."
 
 
+def _profile_and_title(request, pid: int, title_id: int):
+    """The caller's profile and a title it may see; 404 for another account's or a hidden one."""
+    profile = profile_for_request(request, pid)
+    return profile, title_get_for_profile(profile=profile, pk=title_id)
+
+
+def _created_or_ok(created: bool) -> int:
+    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
 class _ProfileListApi(generics.ListAPIView):
     """A paginated list of one of the caller's profiles' rows, limited to titles it may see."""
 
@@ -185,14 +195,11 @@ class RatingDetailApi(APIView):
         },
     )
     def put(self, request, pid: int, title_id: int):
-        profile = profile_for_request(request, pid)
-        title = title_get_for_profile(profile=profile, pk=title_id)
+        profile, title = _profile_and_title(request, pid, title_id)
         serializer = RatingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rating, created = services.rating_set(profile=profile, title=title, value=serializer.validated_data["value"])
-        return Response(
-            RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        return Response(RatingSerializer(rating).data, status=_created_or_ok(created))
 
     @extend_schema(
         operation_id="profiles_ratings_delete",
@@ -201,8 +208,7 @@ class RatingDetailApi(APIView):
         responses={204: OpenApiResponse(description="No rating now."), **error_responses(401, 404, 429)},
     )
     def delete(self, request, pid: int, title_id: int):
-        profile = profile_for_request(request, pid)
-        title = title_get_for_profile(profile=profile, pk=title_id)
+        profile, title = _profile_and_title(request, pid, title_id)
         services.rating_delete(profile=profile, title=title)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -236,12 +242,9 @@ class MyListItemApi(APIView):
         responses={200: ListEntrySerializer, 201: ListEntrySerializer, **error_responses(401, 404, 429)},
     )
     def put(self, request, pid: int, title_id: int):
-        profile = profile_for_request(request, pid)
-        title = title_get_for_profile(profile=profile, pk=title_id)
+        profile, title = _profile_and_title(request, pid, title_id)
         entry, created = services.list_add(profile=profile, title=title)
-        return Response(
-            ListEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        return Response(ListEntrySerializer(entry).data, status=_created_or_ok(created))
 
     @extend_schema(
         operation_id="profiles_my_list_remove",
@@ -250,8 +253,7 @@ class MyListItemApi(APIView):
         responses={204: OpenApiResponse(description="Not on the list now."), **error_responses(401, 404, 429)},
     )
     def delete(self, request, pid: int, title_id: int):
-        profile = profile_for_request(request, pid)
-        title = title_get_for_profile(profile=profile, pk=title_id)
+        profile, title = _profile_and_title(request, pid, title_id)
         services.list_remove(profile=profile, title=title)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

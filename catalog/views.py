@@ -101,15 +101,13 @@ def title_rate(request, slug):
         services.rating_set(profile=profile, title=title, value=value)
         rating, note = value, f"Rated {title.name}: {RatingValue(value).label}"
     else:
-        if request.htmx:
-            return HttpResponseBadRequest("Rating must be down, up, love or clear.")
-        messages.error(request, "That is not a rating we know; nothing was changed.")
-        return redirect(_safe_next(request, title.get_absolute_url()))
-    if request.htmx:
-        context = {"title": title, "rating": rating, "next": _safe_next(request, title.get_absolute_url())}
-        return render(request, "catalog/_rate_buttons.html", context)
-    messages.success(request, note)
-    return redirect(_safe_next(request, title.get_absolute_url()))
+        return _button_refused(
+            request,
+            title,
+            "Rating must be down, up, love or clear.",
+            "That is not a rating we know; nothing was changed.",
+        )
+    return _button_done(request, title, "catalog/_rate_buttons.html", {"rating": rating}, note)
 
 
 @profile_required
@@ -125,14 +123,26 @@ def title_list(request, slug):
         services.list_remove(profile=profile, title=title)
         in_list, note = False, f"Removed {title.name} from My List."
     else:
-        if request.htmx:
-            return HttpResponseBadRequest("Action must be add or remove.")
-        messages.error(request, "Unknown My List action; nothing was changed.")
-        return redirect(_safe_next(request, title.get_absolute_url()))
+        return _button_refused(
+            request, title, "Action must be add or remove.", "Unknown My List action; nothing was changed."
+        )
+    return _button_done(request, title, "catalog/_list_button.html", {"in_list": in_list}, note)
+
+
+def _button_done(request, title, partial: str, state: dict, note: str):
+    """After a rating or My List change: htmx gets the re-rendered button, a plain post goes back."""
+    back = _safe_next(request, title.get_absolute_url())
     if request.htmx:
-        context = {"title": title, "in_list": in_list, "next": _safe_next(request, title.get_absolute_url())}
-        return render(request, "catalog/_list_button.html", context)
+        return render(request, partial, {"title": title, "next": back, **state})
     messages.success(request, note)
+    return redirect(back)
+
+
+def _button_refused(request, title, reason: str, note: str):
+    """Bad input to a button: 400 for htmx, a message and the way back for a plain post."""
+    if request.htmx:
+        return HttpResponseBadRequest(reason)
+    messages.error(request, note)
     return redirect(_safe_next(request, title.get_absolute_url()))
 
 
