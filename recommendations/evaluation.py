@@ -60,6 +60,73 @@ def ease_item_matrix(train: sp.spmatrix, *, lam: float = 250.0) -> np.ndarray:
     return b.astype(np.float32)
 
 
+def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """[b, k] column indices of each row's k best scores, best first (-inf scores may fill up)."""
+    n = scores.shape[1]
+    k = min(k, n)
+    if k <= 0:
+        return np.zeros((scores.shape[0], 0), dtype=np.int64)
+    top = np.argpartition(-scores, kth=k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    return np.take_along_axis(top, np.argsort(-top_scores, axis=1, kind="stable"), axis=1)
+
+
+def list_metrics(top: dict[int, list[int]], relevant: dict[int, set[int]], *, n_items: int, k: int = K) -> dict:
+    """precision@k, recall@k, nDCG@k and catalog coverage of ranked lists, over the users of `relevant`.
+
+    `top[user]` is what the user was shown, best first; a user missing from `top` (nothing was
+    shown) counts with zero hits, so a system that shows nothing is never flattered.
+    Coverage = distinct items in anybody's top k / `n_items`.
+    """
+    users = [u for u, rel in relevant.items() if rel]
+    if not users:
+        return {"users": 0, "p@10": 0.0, "r@10": 0.0, "ndcg@10": 0.0, "coverage": 0.0}
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    precisions, recalls, ndcgs = [], [], []
+    shown: set[int] = set()
+    for u in users:
+        shown_u = list(top.get(u, []))[:k]
+        shown.update(shown_u)
+        rel = relevant[u]
+        hits = np.array([item in rel for item in shown_u] + [False] * (k - len(shown_u)), dtype=float)
+        precisions.append(hits.sum() / k)
+        recalls.append(hits.sum() / len(rel))
+        ndcgs.append((hits * discounts).sum() / discounts[: min(len(rel), k)].sum())
+    return {
+        "users": len(users),
+        "p@10": float(np.mean(precisions)),
+        "r@10": float(np.mean(recalls)),
+        "ndcg@10": float(np.mean(ndcgs)),
+        "coverage": len(shown) / n_items if n_items else 0.0,
+    }
+
+
+def scorer_top_lists(
+    score_fn: Callable[[np.ndarray], np.ndarray],
+    exclude: sp.spmatrix,
+    users: np.ndarray,
+    *,
+    k: int = K,
+    allowed: np.ndarray | None = None,
+    batch: int = 512,
+) -> dict[int, list[int]]:
+    """Each user's top k by `score_fn`, without the items of `exclude` (and outside `allowed`)."""
+    exclude = sp.csr_matrix(exclude)
+    out: dict[int, list[int]] = {}
+    users = np.asarray(users, dtype=np.int64)
+    for start in range(0, len(users), batch):
+        chunk = users[start : start + batch]
+        scores = np.array(score_fn(chunk), dtype=np.float64, copy=True)
+        rows, cols = exclude[chunk].nonzero()
+        scores[rows, cols] = -np.inf
+        if allowed is not None:
+            scores[:, ~allowed] = -np.inf
+        top = top_k_rows(scores, k)
+        for r, u in enumerate(chunk):
+            out[int(u)] = [int(i) for i in top[r] if np.isfinite(scores[r, i])]
+    return out
+
+
 def evaluate(
     score_fn: Callable[[np.ndarray], np.ndarray],
     train: sp.spmatrix,
@@ -84,40 +151,27 @@ def evaluate(
     users = np.asarray(users, dtype=np.int64)
     if len(users) == 0:
         return {"users": 0, "p@10": 0.0, "r@10": 0.0, "ndcg@10": 0.0, "auc": 0.0, "coverage": 0.0}
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    precisions, recalls, ndcgs, aucs = [], [], [], []
-    shown = np.zeros(n_items, dtype=bool)
+    top: dict[int, list[int]] = {}
+    relevant: dict[int, set[int]] = {}
+    aucs = []
     for start in range(0, len(users), batch):
         chunk = users[start : start + batch]
         scores = np.array(score_fn(chunk), dtype=np.float64, copy=True)
-        tr = train[chunk]
-        te = test[chunk]
-        rows, cols = tr.nonzero()
+        rows, cols = train[chunk].nonzero()
         scores[rows, cols] = -np.inf
-        top = np.argpartition(-scores, kth=min(k, n_items - 1), axis=1)[:, :k]
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        top = np.take_along_axis(top, np.argsort(-top_scores, axis=1, kind="stable"), axis=1)
-        shown[top.ravel()] = True
-        for r in range(len(chunk)):
+        ranked = top_k_rows(scores, k)
+        te = test[chunk]
+        for r, u in enumerate(chunk):
             rel = te.indices[te.indptr[r] : te.indptr[r + 1]]
-            rel_mask = np.zeros(n_items, dtype=bool)
-            rel_mask[rel] = True
-            hits = rel_mask[top[r]]
-            n_rel = len(rel)
-            precisions.append(hits.sum() / k)
-            recalls.append(hits.sum() / n_rel)
-            idcg = discounts[: min(n_rel, k)].sum()
-            ndcgs.append((hits * discounts).sum() / idcg)
+            top[int(u)] = ranked[r].tolist()
+            relevant[int(u)] = set(rel.tolist())
             if with_auc:
+                rel_mask = np.zeros(n_items, dtype=bool)
+                rel_mask[rel] = True
                 aucs.append(_auc(scores[r], rel_mask))
-    return {
-        "users": len(users),
-        "p@10": float(np.mean(precisions)),
-        "r@10": float(np.mean(recalls)),
-        "ndcg@10": float(np.mean(ndcgs)),
-        "auc": float(np.nanmean(aucs)) if aucs else float("nan"),
-        "coverage": float(shown.sum() / n_items),
-    }
+    metrics = list_metrics(top, relevant, n_items=n_items, k=k)
+    metrics["auc"] = float(np.nanmean(aucs)) if aucs else float("nan")
+    return metrics
 
 
 def _auc(scores: np.ndarray, rel_mask: np.ndarray) -> float:
