@@ -10,4 +10,7 @@ urlpatterns = [
     path("profiles/<int:pid>/my-list/", apis.MyListApi.as_view(), name="api-my-list"),
     path("profiles/<int:pid>/my-list/<int:title_id>/", apis.MyListItemApi.as_view(), name="api-my-list-item"),
     path("profiles/<int:pid>/viewing/", apis.ViewingApi.as_view(), name="api-viewing"),
+    path("profiles/<int:pid>/viewing/<int:title_id>/", apis.ViewingItemApi.as_view(), name="api-viewing-item"),
+    path("profiles/<int:pid>/hidden/", apis.HiddenListApi.as_view(), name="api-hidden"),
+    path("profiles/<int:pid>/hidden/<int:title_id>/", apis.HiddenItemApi.as_view(), name="api-hidden-item"),
 ]

@@ -6,6 +6,7 @@ write from `catalog.services` (so the consent gates and the engagement stamp hol
 profile from `profile_for_request` (so another account's profile is a 404).
 """
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -21,9 +22,11 @@ from config.rest import Pagination, error_responses
 
 from . import services
 from .filters import TitleFilter
-from .models import Credit, Episode, ListEntry, Rating, Season, ViewingActivity
+from .models import Credit, Episode, HiddenTitle, ListEntry, Rating, Season, ViewingActivity
 from .selectors import title_get_for_profile, visible_titles
 from .serializers import (
+    ExcludeInputSerializer,
+    HiddenTitleSerializer,
     ListEntrySerializer,
     RatingInputSerializer,
     RatingSerializer,
@@ -198,7 +201,12 @@ class RatingDetailApi(APIView):
         profile, title = _profile_and_title(request, pid, title_id)
         serializer = RatingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rating, created = services.rating_set(profile=profile, title=title, value=serializer.validated_data["value"])
+        data = serializer.validated_data
+        with transaction.atomic():
+            rating, created = services.rating_set(profile=profile, title=title, value=data["value"])
+            if "exclude_from_recommendations" in data:
+                services.rating_exclude_set(profile=profile, title=title, exclude=data["exclude_from_recommendations"])
+                rating.refresh_from_db()
         return Response(RatingSerializer(rating).data, status=_created_or_ok(created))
 
     @extend_schema(
@@ -210,6 +218,55 @@ class RatingDetailApi(APIView):
     def delete(self, request, pid: int, title_id: int):
         profile, title = _profile_and_title(request, pid, title_id)
         services.rating_delete(profile=profile, title=title)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["hidden"])
+class HiddenListApi(_ProfileListApi):
+    serializer_class = HiddenTitleSerializer
+    model = HiddenTitle
+    ordering = ("-created_at", "-id")
+
+    @extend_schema(
+        operation_id="profiles_hidden_list",
+        summary="Titles the profile marked \u201cNot for me\u201d, newest first",
+        description=_OWN_PROFILE,
+        responses={200: HiddenTitleSerializer(many=True), **error_responses(401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["hidden"])
+class HiddenItemApi(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["put", "delete", "options"]
+
+    @extend_schema(
+        operation_id="profiles_hidden_add",
+        summary="\u201cNot for me\u201d: keep a title out of the profile's rows and suggestions",
+        description=(
+            "The title leaves every home row, \u201cMore like this\u201d and search suggestions for the profile "
+            "and counts as a negative, like a down rating. 201 when hidden now, 200 when it already was. "
+            "No body. " + _OWN_PROFILE + " " + _VISIBLE_TITLE
+        ),
+        request=None,
+        responses={200: HiddenTitleSerializer, 201: HiddenTitleSerializer, **error_responses(401, 404, 429)},
+    )
+    def put(self, request, pid: int, title_id: int):
+        profile, title = _profile_and_title(request, pid, title_id)
+        hidden, created = services.title_hide(profile=profile, title=title)
+        return Response(HiddenTitleSerializer(hidden).data, status=_created_or_ok(created))
+
+    @extend_schema(
+        operation_id="profiles_hidden_remove",
+        summary="Undo \u201cNot for me\u201d",
+        description="204 whether or not it was hidden. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
+        responses={204: OpenApiResponse(description="Not hidden now."), **error_responses(401, 404, 429)},
+    )
+    def delete(self, request, pid: int, title_id: int):
+        profile, title = _profile_and_title(request, pid, title_id)
+        services.title_unhide(profile=profile, title=title)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -308,3 +365,29 @@ class ViewingApi(_ProfileListApi):
         except ValueError as error:
             raise exceptions.ValidationError({"non_field_errors": [str(error)]}) from error
         return Response({"recorded": activity is not None}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["viewing"])
+class ViewingItemApi(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["patch", "options"]
+
+    @extend_schema(
+        operation_id="profiles_viewing_exclude",
+        summary="\u201cDon't use this to recommend\u201d on a title's viewing (or undo it)",
+        description=(
+            "Sets the flag on every viewing row of the title (each episode of a series). 404 when the "
+            "profile has no viewing of it. " + _OWN_PROFILE + " " + _VISIBLE_TITLE
+        ),
+        request=ExcludeInputSerializer,
+        responses={200: ViewingSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+    def patch(self, request, pid: int, title_id: int):
+        profile, title = _profile_and_title(request, pid, title_id)
+        serializer = ExcludeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        exclude = serializer.validated_data["exclude_from_recommendations"]
+        if not services.viewing_exclude_set(profile=profile, title=title, exclude=exclude):
+            raise exceptions.NotFound("This profile has no viewing of that title.")
+        rows = ViewingActivity.objects.filter(profile=profile, title=title).select_related("title").order_by("id")
+        return Response(ViewingSerializer(rows, many=True).data)

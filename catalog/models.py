@@ -214,6 +214,8 @@ class Rating(models.Model):
     value = models.CharField(max_length=4, choices=RatingValue.choices)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # "Don't use this to recommend": kept in history and the export, ignored by training and serving.
+    exclude_from_recommendations = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_rating")]
@@ -234,6 +236,8 @@ class ViewingActivity(models.Model):
     completed = models.BooleanField(default=False)
     started_at = models.DateTimeField(default=timezone.now)
     last_watched_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # "Don't use this to recommend" (see Rating): set on every row of the title at once.
+    exclude_from_recommendations = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         verbose_name_plural = "viewing activity"
@@ -267,6 +271,40 @@ class ListEntry(models.Model):
 
     def __str__(self) -> str:
         return str(self.title)
+
+
+class HiddenTitle(models.Model):
+    """ "Not for me": the title leaves every row, "More like this" and suggestions for the profile,
+    and counts as a negative like a down rating. Undone by deleting the row."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="hidden_titles")
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="hidden_by")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_hidden_title")]
+
+    def __str__(self) -> str:
+        return f"hidden: {self.title}"
+
+
+class SearchClick(models.Model):
+    """A title the profile opened or played from search results: a weak taste signal.
+
+    Written only with search-history consent, and erased with the search history.
+    """
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="search_clicks")
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="search_clicks")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_search_click")]
+
+    def __str__(self) -> str:
+        return f"from search: {self.title}"
 
 
 class SearchQuery(models.Model):

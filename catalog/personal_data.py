@@ -34,6 +34,7 @@ def _ratings_export(account) -> list[dict]:
             "value": r.value,
             "created_at": _iso(r.created_at),
             "updated_at": _iso(r.updated_at),
+            "exclude_from_recommendations": r.exclude_from_recommendations,
         }
         for r in qs
     ]
@@ -57,6 +58,7 @@ def _viewing_export(account) -> list[dict]:
             "completed": v.completed,
             "started_at": _iso(v.started_at),
             "last_watched_at": _iso(v.last_watched_at),
+            "exclude_from_recommendations": v.exclude_from_recommendations,
         }
         for v in qs
     ]
@@ -77,6 +79,24 @@ def _searches_export(account) -> list[dict]:
     return [
         {"profile_id": s.profile_id, "query": s.query, "result_count": s.result_count, "created_at": _iso(s.created_at)}
         for s in qs
+    ]
+
+
+def _hidden_export(account) -> list[dict]:
+    m = _models()
+    qs = m.HiddenTitle.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    return [
+        {"profile_id": h.profile_id, "title_id": h.title_id, "title": h.title.name, "hidden_at": _iso(h.created_at)}
+        for h in qs
+    ]
+
+
+def _search_clicks_export(account) -> list[dict]:
+    m = _models()
+    qs = m.SearchClick.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    return [
+        {"profile_id": c.profile_id, "title_id": c.title_id, "title": c.title.name, "opened_at": _iso(c.created_at)}
+        for c in qs
     ]
 
 
@@ -114,6 +134,18 @@ def _searches_purge(now) -> int:
     return _models().SearchQuery.objects.filter(created_at__lt=cutoff).delete()[0]
 
 
+def _search_clicks_purge(now) -> int:
+    from accounts.models import Profile
+
+    cutoff = now - timedelta(days=settings.SEARCH_RETENTION_DAYS)
+    old = _models().SearchClick.objects.filter(created_at__lt=cutoff)
+    profile_ids = list(old.values_list("profile_id", flat=True).distinct())
+    deleted = old.delete()[0]
+    if profile_ids:  # they were taste signals: the recommender's cache must notice
+        Profile.objects.filter(pk__in=profile_ids).update(engagement_stamp=F("engagement_stamp") + 1)
+    return deleted
+
+
 def _viewing_purge(now) -> int:
     from accounts.models import Profile
 
@@ -149,6 +181,22 @@ def register() -> None:
             _searches_export,
             50,
         ),
+        (
+            "search_clicks",
+            "Titles opened from search",
+            "Titles each profile opened or played from search results (a weak taste signal).",
+            "SearchClick",
+            _search_clicks_export,
+            52,
+        ),
+        (
+            "hidden",
+            "Not for me",
+            "Titles each profile marked \u201cNot for me\u201d: kept out of its rows and suggestions.",
+            "HiddenTitle",
+            _hidden_export,
+            45,
+        ),
     ]
     for name, label, description, model_name, export, order in sections:
         registry.register_section(
@@ -167,6 +215,13 @@ def register() -> None:
     registry.register_purpose_eraser(
         "viewing_history", "viewing", _viewing_delete_collected, _counter("ViewingActivity")
     )
-    registry.register_purpose_eraser("search_history", "searches", _searches_delete_collected, _counter("SearchQuery"))
+    # Withdrawing search history takes the searches and the titles opened from them.
+    registry.register_purpose_eraser(
+        "search_history",
+        "searches",
+        _searches_delete_collected,
+        lambda account: _counter("SearchQuery")(account) + _counter("SearchClick")(account),
+    )
     registry.register_retention("searches", _searches_purge)
+    registry.register_retention("search_clicks", _search_clicks_purge)
     registry.register_retention("viewing", _viewing_purge)

@@ -31,7 +31,7 @@ from django.utils.formats import date_format
 from accounts.models import Profile
 
 from .models import Collection, CollectionItem, Episode, Genre, ListEntry, Rating, Title, ViewingActivity
-from .selectors import visible_titles
+from .selectors import hidden_title_ids, visible_titles
 
 ROW_LIMIT = 20
 GENRE_ROWS = 4
@@ -73,13 +73,21 @@ class RowSpec:
     reason: str
     # (title id, reason, progress or None), in display order.
     items: list[tuple[int, str, float | None]] = field(default_factory=list)
+    # A curated collection's admin position (where a personalized home places it), else None.
+    position: int | None = None
 
     def as_cacheable(self) -> dict:
-        return {"key": self.key, "title": self.title, "reason": self.reason, "items": [list(i) for i in self.items]}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "reason": self.reason,
+            "items": [list(i) for i in self.items],
+            "position": self.position,
+        }
 
     @classmethod
     def from_cached(cls, data: dict) -> "RowSpec":
-        return cls(data["key"], data["title"], data["reason"], [tuple(i) for i in data["items"]])
+        return cls(data["key"], data["title"], data["reason"], [tuple(i) for i in data["items"]], data.get("position"))
 
 
 class _Count(Func):
@@ -287,14 +295,21 @@ def collection_specs(profile: Profile, *, now=None) -> list[RowSpec]:
             title__in=_visible_ids(profile),
         )
         .order_by("collection__position", "collection_id", "position", "id")
-        .values_list("collection_id", "collection__name", "collection__slug", "collection__description", "title_id")
+        .values_list(
+            "collection_id",
+            "collection__name",
+            "collection__slug",
+            "collection__description",
+            "collection__position",
+            "title_id",
+        )
     )
     specs: dict[int, RowSpec] = {}
-    for collection_id, name, slug, description, title_id in rows:
+    for collection_id, name, slug, description, position, title_id in rows:
         spec = specs.get(collection_id)
         if spec is None:
             spec = specs[collection_id] = RowSpec(
-                f"collection-{slug}", name, description or f"Hand-picked by the Marquee team: {name}"
+                f"collection-{slug}", name, description or f"Hand-picked by the Marquee team: {name}", position=position
             )
         if len(spec.items) < ROW_LIMIT:
             spec.items.append((title_id, f"Part of the collection “{name}”", None))
@@ -316,7 +331,8 @@ def row_specs(profile: Profile) -> list[RowSpec]:
 def rows_from_specs(specs: list[RowSpec], *, profile: Profile) -> list[Row]:
     """Load every title of every spec in one query; drop titles no longer visible and empty rows."""
     ids = {tid for spec in specs for tid, _, _ in spec.items}
-    titles = visible_titles(profile).in_bulk(ids) if ids else {}
+    # A title marked "Not for me" leaves every row.
+    titles = visible_titles(profile).exclude(pk__in=hidden_title_ids(profile)).in_bulk(ids) if ids else {}
     rows = []
     for spec in specs:
         items = [

@@ -75,13 +75,87 @@ def list_entries_for_profile(profile: Profile) -> QuerySet:
 
 
 def ratings_for_profile(profile: Profile, *, value: str | None = None) -> QuerySet:
-    """The profile's ratings, most recently changed first, only titles it may (still) see."""
+    """The profile's ratings, most recently changed first, only titles it may (still) see.
+
+    `value` filters by rating; "excluded" keeps those marked "Don't use this to recommend".
+    """
     from .models import Rating
 
     qs = Rating.objects.filter(profile=profile, title__in=visible_titles(profile))
-    if value:
+    if value == "excluded":
+        qs = qs.filter(exclude_from_recommendations=True)
+    elif value:
         qs = qs.filter(value=value)
     return qs.select_related("title").order_by("-updated_at", "-id")
+
+
+def rejected_title_ids(profile: Profile) -> QuerySet:
+    """A subquery of the titles the profile rated down or marked "Not for me"."""
+    from django.db.models import Q
+
+    from .models import HiddenTitle, Rating
+
+    return Title.objects.filter(
+        Q(pk__in=Rating.objects.filter(profile=profile, value="down").values("title_id"))
+        | Q(pk__in=HiddenTitle.objects.filter(profile=profile).values("title_id"))
+    ).values("pk")
+
+
+def search_interests(profile: Profile, *, since, limit: int = 3) -> list[dict]:
+    """What the profile's recent searches (since `since`) name in the catalog: a genre, a tag or a
+    person, matched by name regardless of case. At most 4 queries (1 when there are no searches).
+
+    Returns [{query, kind (genre/tag/person), slug, name, title_ids}], latest search first.
+    """
+    from django.db.models.functions import Lower
+
+    from .models import Credit, SearchQuery, TitleTag
+
+    queries: list[str] = []
+    for query in (
+        SearchQuery.objects.filter(profile=profile, created_at__gte=since)
+        .order_by("-created_at", "-id")
+        .values_list("query", flat=True)[: limit * 5]
+    ):
+        if query.lower() not in queries:
+            queries.append(query.lower())
+        if len(queries) == limit:
+            break
+    if not queries:
+        return []
+    found: dict[str, dict] = {}
+    link = Title.genres.through
+    sources = (
+        ("genre", link.objects, "genre__name", "genre__slug"),
+        ("tag", TitleTag.objects, "tag__name", "tag__slug"),
+        ("person", Credit.objects, "person__name", "person__slug"),
+    )
+    for kind, manager, name_field, slug_field in sources:
+        rows = (
+            manager.annotate(lowered=Lower(name_field))
+            .filter(lowered__in=queries)
+            .values_list("lowered", name_field, slug_field, "title_id")
+        )
+        for lowered, name, slug, title_id in rows:
+            entry = found.setdefault(lowered, {"kind": kind, "slug": slug, "name": name, "title_ids": set()})
+            if entry["kind"] == kind and entry["slug"] == slug:
+                entry["title_ids"].add(title_id)
+    return [{"query": q, **found[q], "title_ids": sorted(found[q]["title_ids"])} for q in queries if q in found]
+
+
+def hidden_title_ids(profile: Profile) -> QuerySet:
+    """A subquery of the titles the profile marked "Not for me"."""
+    from .models import HiddenTitle
+
+    return HiddenTitle.objects.filter(profile=profile).values("title_id")
+
+
+def hidden_titles_for_profile(profile: Profile) -> QuerySet:
+    """Titles the profile marked "Not for me", newest first (whatever their visibility now: the
+    profile must always be able to undo its own choice)."""
+    from .models import HiddenTitle
+
+    return HiddenTitle.objects.filter(profile=profile).select_related("title").order_by("-created_at", "-id")
 
 
 def viewing_history_for_profile(profile: Profile) -> QuerySet:
@@ -116,7 +190,12 @@ def viewing_history_details(profile: Profile, rows: list[dict]) -> list[dict]:
     for activity in activities:
         latest.setdefault(activity.title_id, activity)
     return [
-        {**row, "title": titles[row["title_id"]], "latest": latest.get(row["title_id"])}
+        {
+            **row,
+            "title": titles[row["title_id"]],
+            "latest": latest.get(row["title_id"]),
+            "excluded": bool(latest.get(row["title_id"]) and latest[row["title_id"]].exclude_from_recommendations),
+        }
         for row in rows
         if row["title_id"] in titles
     ]
@@ -199,11 +278,12 @@ def more_like_this(*, profile: Profile | None, title: Title, limit: int = MORE_L
     candidates = Q(pk__in=link.objects.filter(genre_id__in=genre_ids).values("title_id")) | Q(
         pk__in=TitleTag.objects.filter(tag_id__in=list(tag_weights)).values("title_id")
     )
+    qs = visible_titles(profile).filter(candidates).exclude(pk=title.pk)
+    if profile is not None:
+        # What the profile rejected (a down rating, "Not for me") is never offered again.
+        qs = qs.exclude(pk__in=rejected_title_ids(profile))
     return list(
-        visible_titles(profile)
-        .filter(candidates)
-        .exclude(pk=title.pk)
-        .annotate(similarity=Coalesce(Subquery(genre_score), Value(0.0)) + Coalesce(Subquery(tag_score), Value(0.0)))
+        qs.annotate(similarity=Coalesce(Subquery(genre_score), Value(0.0)) + Coalesce(Subquery(tag_score), Value(0.0)))
         .filter(similarity__gt=0)
         .order_by("-similarity", "-date_added", "-pk")[:limit]
     )
@@ -249,7 +329,7 @@ def title_detail_extras(*, profile: Profile, title: Title) -> dict:
     """Everything the detail page shows besides the title itself, in a fixed number of queries."""
     from django.db.models import Prefetch
 
-    from .models import Credit, CreditRole, Episode, ListEntry, Rating, TitleTag
+    from .models import Credit, CreditRole, Episode, HiddenTitle, ListEntry, Rating, TitleTag
 
     credits = list(Credit.objects.filter(title=title).select_related("person").order_by("order", "pk"))
     seasons = list(
@@ -270,6 +350,7 @@ def title_detail_extras(*, profile: Profile, title: Title) -> dict:
         "seasons": seasons,
         "rating": Rating.objects.filter(profile=profile, title=title).values_list("value", flat=True).first() or "",
         "in_list": ListEntry.objects.filter(profile=profile, title=title).exists(),
+        "hidden": HiddenTitle.objects.filter(profile=profile, title=title).exists(),
         "playback": playback_for(profile=profile, title=title, episodes=episodes),
         "more_like_this": more_like_this(profile=profile, title=title),
     }

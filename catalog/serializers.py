@@ -3,7 +3,7 @@ server decides (ids, ownership, timestamps); writes go through catalog.services.
 
 from rest_framework import serializers
 
-from .models import Credit, Episode, Genre, ListEntry, Rating, RatingValue, Season, Title, ViewingActivity
+from .models import Credit, Episode, Genre, HiddenTitle, ListEntry, Rating, RatingValue, Season, Title, ViewingActivity
 
 # Generous bounds that keep a heartbeat inside the database column (and out of 500s).
 MAX_SECONDS = 7 * 24 * 3600
@@ -84,12 +84,30 @@ class RatingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rating
-        fields = ["title", "value", "created_at", "updated_at"]
+        fields = ["title", "value", "created_at", "updated_at", "exclude_from_recommendations"]
         read_only_fields = fields
+
+
+_EXCLUDE_HELP = '"Don\'t use this to recommend": kept in history and the export, ignored by training and serving.'
 
 
 class RatingInputSerializer(serializers.Serializer):
     value = serializers.ChoiceField(choices=RatingValue.choices)
+    exclude_from_recommendations = serializers.BooleanField(required=False, help_text=_EXCLUDE_HELP)
+
+
+class ExcludeInputSerializer(serializers.Serializer):
+    exclude_from_recommendations = serializers.BooleanField(help_text=_EXCLUDE_HELP)
+
+
+class HiddenTitleSerializer(serializers.ModelSerializer):
+    title = TitleSummarySerializer(read_only=True)
+    hidden_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = HiddenTitle
+        fields = ["title", "hidden_at"]
+        read_only_fields = fields
 
 
 class ListEntrySerializer(serializers.ModelSerializer):
@@ -116,6 +134,7 @@ class ViewingSerializer(serializers.ModelSerializer):
             "progress",
             "started_at",
             "last_watched_at",
+            "exclude_from_recommendations",
         ]
         read_only_fields = fields
 

@@ -15,7 +15,17 @@ from django.utils import timezone
 from accounts.models import Profile
 from privacy import consent
 
-from .models import Episode, ListEntry, Rating, RatingValue, SearchQuery, Title, ViewingActivity
+from .models import (
+    Episode,
+    HiddenTitle,
+    ListEntry,
+    Rating,
+    RatingValue,
+    SearchClick,
+    SearchQuery,
+    Title,
+    ViewingActivity,
+)
 
 # A viewing counts as finished once this share of it has been watched (credits roll).
 COMPLETION_SHARE = 0.9
@@ -127,6 +137,58 @@ def list_remove(*, profile: Profile, title: Title) -> bool:
     return bool(deleted)
 
 
+@transaction.atomic
+def title_hide(*, profile: Profile, title: Title) -> tuple[HiddenTitle, bool]:
+    """ "Not for me": the title leaves the profile's rows and suggestions and counts as a negative."""
+    hidden, created = HiddenTitle.objects.get_or_create(profile=profile, title=title)
+    if created:
+        _touch(profile)
+    return hidden, created
+
+
+@transaction.atomic
+def title_unhide(*, profile: Profile, title: Title) -> bool:
+    deleted, _ = HiddenTitle.objects.filter(profile=profile, title=title).delete()
+    if deleted:
+        _touch(profile)
+    return bool(deleted)
+
+
+@transaction.atomic
+def rating_exclude_set(*, profile: Profile, title: Title, exclude: bool) -> bool:
+    """ "Don't use this to recommend" on the profile's rating of the title (or undo it).
+
+    Returns False when the profile has no rating of it. The rating stays in history and export.
+    """
+    changed = Rating.objects.filter(profile=profile, title=title).update(exclude_from_recommendations=exclude)
+    if changed:
+        _touch(profile)
+    return bool(changed)
+
+
+@transaction.atomic
+def viewing_exclude_set(*, profile: Profile, title: Title, exclude: bool) -> bool:
+    """ "Don't use this to recommend" on the profile's viewing of the title (every episode's row)."""
+    changed = ViewingActivity.objects.filter(profile=profile, title=title).update(exclude_from_recommendations=exclude)
+    if changed:
+        _touch(profile)
+    return bool(changed)
+
+
+def search_click_record(*, profile: Profile, title: Title) -> SearchClick | None:
+    """A title opened or played from search results: kept (as a weak taste signal) only with
+    search-history consent; without it nothing of the search is kept."""
+    if not consent.allows(profile.account_id, "search_history"):
+        return None
+    with transaction.atomic():
+        click, created = SearchClick.objects.update_or_create(
+            profile=profile, title=title, defaults={"created_at": timezone.now()}
+        )
+        if created:
+            _touch(profile)
+    return click
+
+
 def search_record(*, profile: Profile, query: str, result_count: int) -> SearchQuery | None:
     """Keep a search (for the profile's history and content-gap insights), if consented."""
     query = " ".join(query.split())[:SEARCH_QUERY_MAX_LENGTH]
@@ -137,5 +199,9 @@ def search_record(*, profile: Profile, query: str, result_count: int) -> SearchQ
 
 @transaction.atomic
 def search_history_delete(*, profile: Profile) -> int:
+    """The profile's searches and the titles it opened from them (those were taste signals)."""
     deleted, _ = SearchQuery.objects.filter(profile=profile).delete()
-    return deleted
+    clicks, _ = SearchClick.objects.filter(profile=profile).delete()
+    if clicks:
+        _touch(profile)
+    return deleted + clicks

@@ -83,6 +83,9 @@ def title_detail(request, slug):
     profile = request.profile
     title = selectors.title_get_for_profile(profile=profile, slug=slug)
     detail = selectors.title_detail_extras(profile=profile, title=title)
+    if request.GET.get("from") == "search":
+        # Opened from search results: a weak taste signal, kept only with search-history consent.
+        services.search_click_record(profile=profile, title=title)
     if request.GET.get("row"):
         signals.title_opened_from_row.send(sender=Title, profile=profile, title=title, row_key=request.GET["row"][:80])
     return render(request, "catalog/title_detail.html", {"title": title, **detail})
@@ -127,6 +130,55 @@ def title_list(request, slug):
             request, title, "Action must be add or remove.", "Unknown My List action; nothing was changed."
         )
     return _button_done(request, title, "catalog/_list_button.html", {"in_list": in_list}, note)
+
+
+@profile_required
+@require_POST
+def title_hide(request, slug):
+    """ "Not for me" (or its undo), from a card or the title page."""
+    profile = request.profile
+    title = selectors.title_get_for_profile(profile=profile, slug=slug)
+    action = request.POST.get("action", "")
+    place = "card" if request.POST.get("place") == "card" else "page"
+    if action == "hide":
+        services.title_hide(profile=profile, title=title)
+        hidden, note = True, f"{title.name} won't be recommended to you. You can undo this on Your ratings."
+    elif action == "unhide":
+        services.title_unhide(profile=profile, title=title)
+        hidden, note = False, f"{title.name} can be recommended to you again."
+    else:
+        return _button_refused(request, title, "Action must be hide or unhide.", "Unknown action; nothing was changed.")
+    partial = "catalog/_title_card.html" if place == "card" and not hidden else "catalog/_hide_button.html"
+    if place == "card" and hidden:
+        partial = "catalog/_hidden_card.html"
+    return _button_done(request, title, partial, {"hidden": hidden, "place": place}, note)
+
+
+@profile_required
+@require_POST
+def title_exclude(request, slug):
+    """ "Don't use this to recommend" on the profile's rating or viewing of a title (or its undo)."""
+    profile = request.profile
+    title = selectors.title_get_for_history(profile=profile, slug=slug)
+    signal = request.POST.get("signal", "")
+    exclude = request.POST.get("exclude", "")
+    if signal not in ("rating", "viewing") or exclude not in ("1", "0"):
+        return _button_refused(
+            request, title, "signal must be rating or viewing, exclude 1 or 0.", "Unknown action; nothing was changed."
+        )
+    setter = services.rating_exclude_set if signal == "rating" else services.viewing_exclude_set
+    if not setter(profile=profile, title=title, exclude=exclude == "1"):
+        return _button_refused(
+            request, title, f"You have no {signal} of this title.", f"You have no {signal} of {title.name}."
+        )
+    note = (
+        f"Your {signal} of {title.name} is no longer used to recommend titles."
+        if exclude == "1"
+        else f"Your {signal} of {title.name} is used to recommend titles again."
+    )
+    return _button_done(
+        request, title, "catalog/_exclude_button.html", {"signal": signal, "excluded": exclude == "1"}, note
+    )
 
 
 def _button_done(request, title, partial: str, state: dict, note: str):

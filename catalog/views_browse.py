@@ -22,6 +22,8 @@ from .models import Genre, RatingValue, Title, TitleKind
 from .search import MAX_QUERY_LENGTH, SUGGEST_MIN_LENGTH, normalize_query, search_titles
 from .selectors import (
     genres_for_nav,
+    hidden_title_ids,
+    hidden_titles_for_profile,
     list_entries_for_profile,
     ratings_for_profile,
     recent_searches,
@@ -166,7 +168,10 @@ def search_suggest(request):
     titles: list[Title] = []
     # No profile (signed out, or none picked): nothing, rather than a login page in the box.
     if profile is not None and len(query) >= SUGGEST_MIN_LENGTH:
-        titles = list(search_titles(profile=profile, query=query, limit=SUGGESTIONS))
+        # A title the profile marked "Not for me" is not suggested (a full search still finds it).
+        titles = list(
+            search_titles(profile=profile, query=query).exclude(pk__in=hidden_title_ids(profile))[:SUGGESTIONS]
+        )
     if titles:
         response = render(request, "catalog/_suggestions.html", {"titles": titles, "query": query})
     else:
@@ -232,7 +237,14 @@ def history_clear(request):
 
 
 class RatingFilterForm(forms.Form):
-    value = forms.ChoiceField(choices=[("", "All ratings"), *RatingValue.choices], required=False, label="Show")
+    value = forms.ChoiceField(
+        choices=[("", "All ratings"), *RatingValue.choices, ("excluded", "Not used to recommend")],
+        required=False,
+        label="Show",
+    )
+
+
+HIDDEN_SHOWN = 100
 
 
 @require_safe
@@ -241,4 +253,12 @@ def my_ratings(request):
     form = RatingFilterForm(request.GET)
     value = form.cleaned_data["value"] if form.is_valid() else ""
     page = _page(request, ratings_for_profile(request.profile, value=value or None))
-    return render(request, "catalog/ratings.html", {"form": form, "page_obj": page, "value": value})
+    hidden_qs = hidden_titles_for_profile(request.profile)
+    hidden = list(hidden_qs[:HIDDEN_SHOWN])
+    # Counted only when the list is cut: one query for everybody else.
+    hidden_count = hidden_qs.count() if len(hidden) == HIDDEN_SHOWN else len(hidden)
+    return render(
+        request,
+        "catalog/ratings.html",
+        {"form": form, "page_obj": page, "value": value, "hidden": hidden, "hidden_count": hidden_count},
+    )

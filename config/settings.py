@@ -349,6 +349,9 @@ LOGGING = {
 RECOMMENDER_RETRAIN_THRESHOLD = env.int("RECOMMENDER_RETRAIN_THRESHOLD", default=500)
 # A new model may be at most this much worse (absolute nDCG@10) than the serving one.
 RECOMMENDER_PROMOTION_TOLERANCE = env.float("RECOMMENDER_PROMOTION_TOLERANCE", default=0.02)
+# Overrides of recommendations.params.HybridParams for this deployment (a dict; empty = the
+# defaults the benchmark chose).
+RECOMMENDER_PARAMS: dict = {}
 from celery.schedules import crontab  # noqa: E402 - kept inside this app's block
 
 CELERY_BEAT_SCHEDULE["recommendations-nightly-retrain"] = {

@@ -12,11 +12,14 @@ The contract between training (which writes them) and serving (which reads them)
                                       user_feature_names [n_uf] str
                                       user_feature_vecs [n_uf, d] float32
                                       user_feature_bias [n_uf] float32
+                                      trained_indptr [n_users + 1] int64  (CSR: the positives
+                                      trained_title_ids [nnz] int64        each profile learned)
 
 Item representations already include each item's metadata features (LightFM's
 `get_item_representations(item_features)`), so a title without interactions still has a
-vector. A version directory is written under a temporary name and renamed into place, so a
-reader never sees half a model.
+vector. The trained positives let serving tell what changed for a profile since training (a
+trained vector is served as it is until then). A version directory is written under a
+temporary name and renamed into place, so a reader never sees half a model.
 """
 
 from __future__ import annotations
@@ -49,6 +52,33 @@ class ModelArtifacts:
     user_feature_vecs: np.ndarray
     user_feature_bias: np.ndarray
     meta: dict = field(default_factory=dict)
+    # CSR rows of profile_ids: the title ids each profile's vector was trained on (absent in
+    # versions written before they were kept: then every current positive counts as new).
+    trained_indptr: np.ndarray | None = None
+    trained_title_ids: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.trained_indptr is None or len(self.trained_indptr) != len(self.profile_ids) + 1:
+            self.trained_indptr = np.zeros(len(self.profile_ids) + 1, dtype=np.int64)
+            self.trained_title_ids = np.zeros(0, dtype=np.int64)
+
+    def trained_titles(self, row: int) -> np.ndarray:
+        return self.trained_title_ids[self.trained_indptr[row] : self.trained_indptr[row + 1]]
+
+    def without_profiles(self, profile_ids) -> int:
+        """Drop these profiles' rows (vectors and trained positives). Returns how many went."""
+        keep = ~np.isin(self.profile_ids, np.asarray(list(profile_ids), dtype=np.int64))
+        dropped = int((~keep).sum())
+        if not dropped:
+            return 0
+        lengths = np.diff(self.trained_indptr)
+        rows = np.repeat(keep, lengths)
+        self.trained_title_ids = self.trained_title_ids[rows]
+        self.trained_indptr = np.r_[0, np.cumsum(lengths[keep])].astype(np.int64)
+        self.profile_ids = self.profile_ids[keep]
+        self.user_vecs = self.user_vecs[keep]
+        self.user_bias = self.user_bias[keep]
+        return dropped
 
     @property
     def dim(self) -> int:
@@ -93,6 +123,8 @@ def _save_users(folder: Path, art: ModelArtifacts) -> None:
         user_feature_names=np.asarray(art.user_feature_names, dtype=str),
         user_feature_vecs=art.user_feature_vecs.astype(np.float32),
         user_feature_bias=art.user_feature_bias.astype(np.float32),
+        trained_indptr=art.trained_indptr.astype(np.int64),
+        trained_title_ids=art.trained_title_ids.astype(np.int64),
     )
 
 
@@ -127,9 +159,19 @@ def load(version: str) -> ModelArtifacts:
                 user_feature_vecs=users["user_feature_vecs"],
                 user_feature_bias=users["user_feature_bias"],
                 meta=meta,
+                trained_indptr=users["trained_indptr"] if "trained_indptr" in users.files else None,
+                trained_title_ids=users["trained_title_ids"] if "trained_title_ids" in users.files else None,
             )
     except (OSError, ValueError, KeyError) as exc:
         raise ArtifactsMissing(f"model {version}: {exc}") from exc
+
+
+def stored_versions() -> list[str]:
+    """Every version folder under MODEL_ROOT, with or without a registry row (erasure walks these)."""
+    root = Path(settings.MODEL_ROOT)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def delete(version: str) -> None:

@@ -565,16 +565,19 @@ def run(
             res = _run_child(
                 ["seed", str(work), str(seed), json.dumps(overrides or {})], _child_env(url, work / f"var-{seed}"), log
             )
-            dbs.drop(url)
+            if own_tmp:
+                dbs.drop(url)
             log(
                 f"seed {seed}: model {res['version']} ({res['status']}), training {res['train_seconds']:.1f} s, "
                 f"{res['served_personalized']} personalized homes, home {res['served_ms_median'] or 0:.0f} ms median; "
                 f"{time.monotonic() - t:.0f} s in all"
             )
             product.append(res)
-        dbs.drop(base)
+        if own_tmp:
+            dbs.drop(base)
     finally:
-        dbs.close()
+        if own_tmp:
+            dbs.close()
         if own_tmp:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -5,16 +5,16 @@ aggregation (one positive per profile and title, the strongest signal, the lates
 done in numpy. Only profiles whose account allows personalization contribute
 (`contributing_profiles`, the one place that asks).
 
-What counts as a positive, and how strongly:
-  love 2.0 > up 1.0 = finished or >= 50% watched 1.0 > My List add 0.5.
-A title the profile rated "down" is never a positive for it, whatever else happened (and the
-down set itself is not stored: serving reads downs from the database).
-Weight = strength x recency, recency = floor + (1 - floor) * 0.5 ** (age / half-life), age
-measured from the newest interaction in the data (so a quiet week does not fade everybody).
+What counts as a positive and how strongly is `recommendations.signals` (shared with serving):
+ratings up/love, finished or mostly watched viewings, My List, titles opened from search. A
+title rated down or marked "Not for me" is never a positive for the profile, whatever else
+happened; a signal marked "Don't use this to recommend" is left out altogether. Weight =
+strength x recency, as `HybridParams` says (`weighted`, `half_life_days`, `recency_floor`).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,20 +23,26 @@ from django.db import connection
 from django.db.models import F, FloatField, Func, Q
 
 from accounts.models import Profile
-from catalog.models import Credit, CreditRole, ListEntry, Rating, RatingValue, Title, TitleTag, ViewingActivity
+from catalog.models import (
+    Credit,
+    CreditRole,
+    HiddenTitle,
+    ListEntry,
+    Rating,
+    RatingValue,
+    SearchClick,
+    Title,
+    TitleTag,
+    ViewingActivity,
+)
 from privacy import consent
 
+from . import signals
 from .models import OnboardingGenre
+from .params import HybridParams
 
-STRENGTH = {"love": 2.0, "up": 1.0, "watched": 1.0, "list": 0.5}
-HALF_LIFE_DAYS = 180.0
-# Old interactions still say something about taste; without a floor a year-old history
-# would be almost weightless and the user's vector would barely train.
-RECENCY_FLOOR = 0.3
-TOP_TAGS = 10
 TOP_BILLED = 3  # credit order < 3
 MIN_FEATURE_TITLES = 2  # a feature seen on one title only is the identity feature again
-META_WEIGHT = 1.0  # each row's metadata features sum to this, beside an identity weight of 1
 
 
 class EpochSeconds(Func):
@@ -68,6 +74,15 @@ class TrainingData:
     user_features: sp.csr_matrix
     user_feature_names: list[str]
     counts: dict = field(default_factory=dict)
+    # Epoch seconds when the data was read: serving treats later signals as "new since training".
+    cutoff: float = 0.0
+
+    def positives_of(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indptr [n_users + 1], title ids) of each profile's positives: what its vector learned."""
+        order = np.lexsort((self.items, self.users))
+        counts = np.bincount(self.users, minlength=len(self.profile_ids))
+        indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        return indptr, self.title_ids[self.items[order]].astype(np.int64)
 
     def interactions(self, mask: np.ndarray | None = None) -> tuple[sp.coo_matrix, sp.coo_matrix]:
         """(interactions, sample_weight) COO matrices with identical row/col order, as LightFM wants."""
@@ -101,20 +116,6 @@ def count_interactions() -> int:
     return Rating.objects.count() + ViewingActivity.objects.count() + ListEntry.objects.count()
 
 
-def recency(
-    timestamps: np.ndarray,
-    *,
-    now: float | None = None,
-    half_life_days: float = HALF_LIFE_DAYS,
-    floor: float = RECENCY_FLOOR,
-) -> np.ndarray:
-    if len(timestamps) == 0:
-        return np.zeros(0, dtype=np.float64)
-    now = float(timestamps.max()) if now is None else now
-    age_days = np.maximum(0.0, now - timestamps) / 86400.0
-    return floor + (1.0 - floor) * np.power(0.5, age_days / half_life_days)
-
-
 def aggregate_pairs(
     users: np.ndarray, items: np.ndarray, strength: np.ndarray, ts: np.ndarray, n_items: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -132,18 +133,18 @@ def aggregate_pairs(
     return k // n_items, k % n_items, s.astype(np.float32), t
 
 
-def load_interactions(profile_ids: np.ndarray, title_ids: np.ndarray):
+def load_interactions(profile_ids: np.ndarray, title_ids: np.ndarray, params: HybridParams):
     """Positives of the contributing profiles as index arrays (see the module docstring)."""
     contributing = contributing_profiles().values("id")
     i8, f8 = np.int64, np.float64
     ratings = _fetch(
-        Rating.objects.filter(profile_id__in=contributing),
+        Rating.objects.filter(profile_id__in=contributing, exclude_from_recommendations=False),
         ("profile_id", "title_id", "value", EpochSeconds("updated_at")),
         [("p", i8), ("t", i8), ("v", "U4"), ("ts", f8)],
     )
     # The 50% rule is evaluated by the database, so unwatched rows never leave it.
     viewing = _fetch(
-        ViewingActivity.objects.filter(profile_id__in=contributing)
+        ViewingActivity.objects.filter(profile_id__in=contributing, exclude_from_recommendations=False)
         .alias(twice=F("position_seconds") * 2)
         .filter(Q(completed=True) | Q(duration_seconds__gt=0, twice__gte=F("duration_seconds"))),
         ("profile_id", "title_id", EpochSeconds("last_watched_at")),
@@ -154,28 +155,48 @@ def load_interactions(profile_ids: np.ndarray, title_ids: np.ndarray):
         ("profile_id", "title_id", EpochSeconds("added_at")),
         [("p", i8), ("t", i8), ("ts", f8)],
     )
-    is_down = ratings["v"] == RatingValue.DOWN
-    rated_pos = ratings[~is_down]
-    strength = np.concatenate(
-        [
-            np.where(rated_pos["v"] == RatingValue.LOVE, STRENGTH["love"], STRENGTH["up"]),
-            np.full(len(viewing), STRENGTH["watched"]),
-            np.full(len(listed), STRENGTH["list"]),
-        ]
+    searched = _fetch(
+        SearchClick.objects.filter(
+            profile_id__in=contributing, profile__account_id__in=consent.accounts_allowing("search_history")
+        ),
+        ("profile_id", "title_id", EpochSeconds("created_at")),
+        [("p", i8), ("t", i8), ("ts", f8)],
     )
-    p = np.concatenate([rated_pos["p"], viewing["p"], listed["p"]])
-    t = np.concatenate([rated_pos["t"], viewing["t"], listed["t"]])
-    ts = np.concatenate([rated_pos["ts"], viewing["ts"], listed["ts"]])
+    hidden = _fetch(
+        HiddenTitle.objects.filter(profile_id__in=contributing), ("profile_id", "title_id"), [("p", i8), ("t", i8)]
+    )
+    is_down = ratings["v"] == RatingValue.DOWN
+    rated_pos = ratings[~is_down] if params.down_strength <= 0 else ratings
+    strength = signals.STRENGTH
+    parts = [
+        (
+            rated_pos,
+            np.select(
+                [rated_pos["v"] == RatingValue.LOVE, rated_pos["v"] == RatingValue.UP],
+                [strength["love"], strength["up"]],
+                default=params.down_strength,
+            ),
+        ),
+        (viewing, np.full(len(viewing), strength["watched"])),
+        (listed, np.full(len(listed), strength["list"])),
+        (searched, np.full(len(searched), strength["search"])),
+    ]
+    p = np.concatenate([part["p"] for part, _ in parts])
+    t = np.concatenate([part["t"] for part, _ in parts])
+    ts = np.concatenate([part["ts"] for part, _ in parts])
+    s = np.concatenate([w for _, w in parts])
 
     u_idx, i_idx, keep = _index(p, t, profile_ids, title_ids)
-    users, items, s, times = aggregate_pairs(u_idx, i_idx, strength[keep], ts[keep], len(title_ids))
-    # A down rating vetoes the pair: watched-and-disliked is not a positive.
-    du, di, _ = _index(ratings["p"][is_down], ratings["t"][is_down], profile_ids, title_ids)
+    users, items, s, times = aggregate_pairs(u_idx, i_idx, s[keep], ts[keep], len(title_ids))
+    # A down rating or "Not for me" vetoes the pair: watched-and-disliked is not a positive.
+    veto_p = np.concatenate([hidden["p"], ratings["p"][is_down] if params.down_strength <= 0 else hidden["p"][:0]])
+    veto_t = np.concatenate([hidden["t"], ratings["t"][is_down] if params.down_strength <= 0 else hidden["t"][:0]])
+    du, di, _ = _index(veto_p, veto_t, profile_ids, title_ids)
     if len(du):
         down_keys = du * len(title_ids) + di
         ok = ~np.isin(users * len(title_ids) + items, down_keys)
         users, items, s, times = users[ok], items[ok], s[ok], times[ok]
-    raw = len(ratings) + len(viewing) + len(listed)
+    raw = len(ratings) + len(viewing) + len(listed) + len(searched)
     return users, items, s, times, raw
 
 
@@ -208,7 +229,7 @@ def feature_matrix(
     weights: np.ndarray | None = None,
     *,
     min_rows: int = MIN_FEATURE_TITLES,
-    meta_weight: float = META_WEIGHT,
+    meta_weight: float = 1.0,
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Identity columns (weight 1) followed by metadata columns, each row's metadata summing to
     `meta_weight`. Built directly as CSR; LightFM is then given it as-is (no normalization there,
@@ -254,8 +275,11 @@ def decade_name(years: np.ndarray) -> np.ndarray:
     return np.char.add("decade:", (years // 10 * 10).astype(str))
 
 
-def item_features(title_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
+def item_features(title_ids: np.ndarray, params: HybridParams) -> tuple[sp.csr_matrix, list[str]]:
     """identity + genres + top tags + decade + kind + maturity + top-billed people + directors."""
+    identity = [f"title:{t}" for t in title_ids]
+    if not params.item_metadata:
+        return sp.identity(len(title_ids), dtype=np.float32, format="csr"), identity
     published = Title.objects.filter(is_published=True)
     titles = np.array(
         list(published.values_list("id", "year", "kind", "maturity_rating").order_by("id")),
@@ -287,8 +311,7 @@ def item_features(title_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
         ("title_id", "tag__slug", "weight"),
         [("t", np.int64), ("g", object), ("w", np.float64)],
     )
-    top = top_per_row(tags["t"], tags["w"], TOP_TAGS)
-    tags = tags[top]
+    tags = tags[top_per_row(tags["t"], tags["w"], params.top_tags)]
     add(tags["t"], np.char.add("tag:", tags["g"].astype(str)), np.maximum(tags["w"], 0.0))
     credits = _fetch(
         Credit.objects.filter(title__is_published=True).filter(
@@ -304,7 +327,11 @@ def item_features(title_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
     rows = np.concatenate(parts_rows) if parts_rows else np.zeros(0, np.int64)
     names = np.concatenate(parts_names) if parts_names else np.zeros(0, str)
     weights = np.concatenate(parts_w) if parts_w else np.zeros(0)
-    return feature_matrix(len(title_ids), [f"title:{t}" for t in title_ids], rows, names, weights)
+    matrix, names = feature_matrix(len(title_ids), identity, rows, names, weights, meta_weight=params.meta_weight)
+    if params.normalize_item_features:
+        sums = np.asarray(matrix.sum(axis=1)).ravel()
+        matrix = sp.csr_matrix(sp.diags(1.0 / np.maximum(sums, 1e-12)) @ matrix, dtype=np.float32)
+    return matrix, names
 
 
 def user_features(profile_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
@@ -323,15 +350,21 @@ def user_features(profile_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
     return feature_matrix(len(profile_ids), [f"profile:{p}" for p in profile_ids], rows[ok], names[ok], min_rows=1)
 
 
-def assemble() -> TrainingData:
+def assemble(params: HybridParams | None = None) -> TrainingData:
     """Everything a training run needs, read in a handful of streamed queries."""
+    params = params or HybridParams()
+    cutoff = time.time()
     profile_ids = np.fromiter(contributing_profiles().order_by("id").values_list("id", flat=True), dtype=np.int64)
     title_ids = np.fromiter(
         Title.objects.filter(is_published=True).order_by("id").values_list("id", flat=True), dtype=np.int64
     )
-    users, items, strength, ts, raw = load_interactions(profile_ids, title_ids)
-    weights = (strength * recency(ts)).astype(np.float32)
-    i_feat, i_names = item_features(title_ids)
+    users, items, strength, ts, raw = load_interactions(profile_ids, title_ids, params)
+    if params.weighted:
+        rec = signals.recency(ts, half_life_days=params.half_life_days, floor=params.recency_floor)
+        weights = (strength * rec).astype(np.float32)
+    else:
+        weights = np.ones(len(users), dtype=np.float32)
+    i_feat, i_names = item_features(title_ids, params)
     u_feat, u_names = user_features(profile_ids)
     return TrainingData(
         profile_ids=profile_ids,
@@ -354,4 +387,5 @@ def assemble() -> TrainingData:
             "user_features": len(u_names),
             "db_vendor": connection.vendor,
         },
+        cutoff=cutoff,
     )

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
 
 from accounts.models import Profile
 from catalog.rows import Row, non_personalized_rows, row_specs, rows_from_specs
+from catalog.selectors import search_interests
 from privacy import consent
 
-from . import serving
+from . import foldin, rows, serving, signals
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,6 @@ def build_home(*, profile: Profile) -> Home:
     # The catalog's shelves as ids only: re-ranked for the profile, then loaded in one query.
     specs = row_specs(profile)
     try:
-        from . import foldin, rows
-
         taste, vector = foldin.profile_state(model, profile)
         if vector is None:
             return _fallback(
@@ -79,8 +81,12 @@ def build_home(*, profile: Profile) -> Home:
                 needs_onboarding=profile.onboarded_at is None and not taste.has_positives,
                 rows=rows_from_specs(specs, profile=profile),
             )
+        interests = []
+        if consent.allows_for(profile.account, "search_history"):
+            since = timezone.now() - timedelta(days=signals.SEARCH_ROW_DAYS)
+            interests = search_interests(profile, since=since)
         personal, summary = rows.personalized_rows(
-            profile=profile, model=model, taste=taste, vector=vector, catalog_specs=specs
+            profile=profile, model=model, taste=taste, vector=vector, catalog_specs=specs, search_interests=interests
         )
     except Exception:  # a recommender fault must never cost the viewer the page
         log.exception("personalized home failed for profile %s; falling back", profile.pk)

@@ -1,11 +1,12 @@
 """What the recommender holds or derives about a person, registered with the privacy registry.
 
 Called from RecommendationsConfig.ready(). Besides its own rows (onboarding genres) the
-recommender holds derived data: cached recommendations, folded-in profile vectors and the
-profile's rows in the serving model's artifacts. Withdrawing personalization and erasing the
-account purge those through `recommendations.services.profile_personalization_purge`
-(the serving side's function); erasure also drops the profile from the serving artifacts
-here, so a deleted person vanishes from the model without waiting for the next retrain.
+recommender holds derived data: cached recommendations and profile vectors, and the profile's
+rows (trained vector and trained positives) in every stored model version. Withdrawing
+personalization and erasing the account both go through
+`recommendations.services.profile_personalization_purge`, which walks every version folder on
+disk, so a deleted person vanishes from every model without waiting for the next retrain and a
+rollback cannot bring them back.
 """
 
 import logging
@@ -17,8 +18,6 @@ from privacy import registry
 
 log = logging.getLogger(__name__)
 
-RATING_WEIGHT = {"love": 2, "up": 1, "down": -1}
-
 
 def _profiles(account):
     from accounts.models import Profile
@@ -26,22 +25,16 @@ def _profiles(account):
     return list(Profile.objects.filter(account=account).order_by("created_at", "id"))
 
 
-def _purge(profile_id: int) -> bool:
-    """Drop cached recommendations and folded-in vectors. False if the serving side lacks it."""
-    try:
-        from recommendations.services import profile_personalization_purge
-    except ImportError:
-        log.warning("recommendations.services.profile_personalization_purge is not available yet")
-        return False
-    profile_personalization_purge(profile_id=profile_id)
-    return True
+def _purge(profile_ids: list[int]) -> int:
+    """Drop everything derived for these profiles; returns the model rows removed."""
+    from recommendations.services import profile_personalization_purge
+
+    return sum(profile_personalization_purge(profile_id=pid) for pid in profile_ids)
 
 
 def _serving_version() -> str | None:
-    try:
-        from recommendations.selectors import serving_version
-    except ImportError:
-        return None
+    from recommendations.selectors import serving_version
+
     mv = serving_version()
     return mv.version if mv else None
 
@@ -49,39 +42,15 @@ def _serving_version() -> str | None:
 def _serving_profile_ids(version: str) -> np.ndarray:
     from recommendations import artifacts
 
-    path = artifacts.version_dir(version) / "users.npz"
     try:
-        with np.load(path, allow_pickle=False) as users:
-            return users["profile_ids"]
-    except (OSError, ValueError, KeyError):
+        return artifacts.load(version).profile_ids
+    except artifacts.ArtifactsMissing:
         return np.zeros(0, dtype=np.int64)
 
 
-def _drop_from_serving_model(profile_ids: list[int]) -> int:
-    """Remove these profiles' rows from the serving model's users.npz (only if still there)."""
-    from recommendations import artifacts
-
-    version = _serving_version()
-    if not version or not profile_ids:
-        return 0
-    present = np.isin(_serving_profile_ids(version), profile_ids)
-    if not present.any():
-        return 0
-    try:
-        art = artifacts.load(version)
-    except artifacts.ArtifactsMissing:
-        return 0
-    keep = ~np.isin(art.profile_ids, profile_ids)
-    art.profile_ids, art.user_vecs, art.user_bias = art.profile_ids[keep], art.user_vecs[keep], art.user_bias[keep]
-    artifacts.rewrite_users(art)
-    return int((~keep).sum())
-
-
 def _recommendations_export(account) -> list[dict]:
-    try:
-        from recommendations.home import build_home
-    except ImportError:
-        return []
+    from recommendations.home import build_home
+
     out = []
     for profile in _profiles(account):
         profile.account = account
@@ -107,16 +76,16 @@ def _recommendations_export(account) -> list[dict]:
 
 
 def _recommendations_erase(account) -> int:
-    profile_ids = [p.pk for p in _profiles(account)]
-    for pid in profile_ids:
-        _purge(pid)
-    return _drop_from_serving_model(profile_ids)
+    return _purge([p.pk for p in _profiles(account)])
 
 
 def _taste_export(account) -> list[dict]:
     """Each profile's derived taste: genres weighted by its ratings, and onboarding picks."""
     from catalog.models import Rating
+    from recommendations import signals
     from recommendations.models import OnboardingGenre
+
+    weight = {"love": signals.STRENGTH["love"], "up": signals.STRENGTH["up"], "down": signals.DOWN}
 
     profiles = _profiles(account)
     scores: dict[int, Counter] = defaultdict(Counter)
@@ -125,7 +94,7 @@ def _taste_export(account) -> list[dict]:
         "profile_id", "value", "title__genres__name"
     ):
         if genre:
-            scores[pid][genre] += RATING_WEIGHT.get(value, 0)
+            scores[pid][genre] += weight.get(value, 0)
     for pid in Rating.objects.filter(profile__account=account).values_list("profile_id", flat=True):
         rated[pid] += 1
     picked = defaultdict(list)
@@ -171,14 +140,12 @@ def _on_withdrawn(purpose: str, account_id: int) -> None:
         return
     from accounts.models import Profile
 
-    for pid in Profile.objects.filter(account_id=account_id).values_list("pk", flat=True):
-        _purge(pid)
+    _purge(list(Profile.objects.filter(account_id=account_id).values_list("pk", flat=True)))
 
 
 def _personalization_collected_delete(account) -> int:
     # What personalization derived: cached recommendations and the folded-in vectors.
-    for p in _profiles(account):
-        _purge(p.pk)
+    _purge([p.pk for p in _profiles(account)])
     return 0
 
 

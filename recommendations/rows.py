@@ -23,16 +23,20 @@ from django.urls import reverse
 from accounts.models import Profile
 from catalog.models import Genre, Title
 from catalog.rows import Row, RowItem, RowSpec
-from catalog.selectors import visible_titles
+from catalog.selectors import hidden_title_ids, visible_titles
 
 from .foldin import VERBS, Taste
-from .serving import ServingModel, top_k
+from .serving import ServingModel, top_k, visible_mask
 
 ROW_LENGTH = 20
 BECAUSE_ROWS = 2
-# The home shows at most this many rows (the least relevant shelves are left out): about as many
-# as the non-personalized home, so the page costs about the same to render.
+# The home shows at most this many scored rows (the least relevant shelves are left out): about
+# as many as the non-personalized home, so the page costs about the same to render. The pinned
+# rows and live collections come on top of these: they are never cut.
 MAX_ROWS = 12
+# Top of the page, in this order, when present; then "Because you searched for ..." rows.
+PINNED_ROWS = ("continue-watching", "top-picks", "my-list")
+SEARCH_ROWS = 2
 GENRE_ROWS = 2
 # A title may appear this many times in the first DEDUP_WINDOW rows.
 MAX_REPEATS = 2
@@ -40,7 +44,6 @@ DEDUP_WINDOW = 5
 # Under this cosine similarity a positive is not a convincing "because".
 BECAUSE_MIN_SIMILARITY = 0.35
 INDEX_SECONDS = 300.0
-VISIBLE_SECONDS = 60.0
 # Rows that are the profile's own shelves (never re-ranked or filtered as recommendations).
 OWN_ROWS = ("continue-watching", "my-list")
 
@@ -75,20 +78,6 @@ def reset_index() -> None:
     _index = None
 
 
-def _visible_rows(model: ServingModel, profile: Profile) -> np.ndarray:
-    """Bool mask over the model's items: visible to this maturity level (memoized briefly)."""
-    key = ("visible", int(profile.maturity_limit), bool(profile.is_kids))
-    now = time.monotonic()
-    hit = model.memo.get(key)
-    if hit is not None and now - hit[0] < VISIBLE_SECONDS:
-        return hit[1]
-    mask = np.zeros(model.n_items, dtype=bool)
-    ids = visible_titles(profile).values_list("id", flat=True)
-    mask[model.rows_of(ids)] = True
-    model.memo[key] = (now, mask)
-    return mask
-
-
 def _genre_rows(model: ServingModel, index: CatalogIndex) -> dict[str, np.ndarray]:
     hit = model.memo.get("genre_rows")
     if hit is not None and hit[0] == index.built_at:
@@ -102,6 +91,15 @@ def _genre_rows(model: ServingModel, index: CatalogIndex) -> dict[str, np.ndarra
     out = {slug: np.asarray(rows, dtype=np.int64) for slug, rows in by_genre.items()}
     model.memo["genre_rows"] = (index.built_at, out)
     return out
+
+
+def _sentence(text: str) -> str:
+    """`text` as a sentence: trimmed, capitalized, ending with a full stop (or ! or ?)."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
 
 
 def _join(words: list[str]) -> str:
@@ -133,10 +131,10 @@ class RowBuilder:
         self.taste = taste
         self.index = catalog_index()
         self.scores = model.score(vector)
-        excluded_rows = model.rows_of(set(taste.excluded) | set(taste.downs))
-        self.allowed = _visible_rows(model, profile).copy()
-        self.allowed[excluded_rows] = False
-        self.excluded_ids = set(taste.excluded) | set(taste.downs)
+        self.excluded_ids = set(taste.excluded) | set(taste.negative_ids)
+        visible = visible_mask(model, profile)
+        self.allowed = visible.copy()
+        self.allowed[model.rows_of(self.excluded_ids)] = False
         # The profile's taste in genres: its positives' genres, weighted, plus onboarding picks.
         genre_weight: Counter = Counter()
         for p in taste.positives:
@@ -146,7 +144,11 @@ class RowBuilder:
             genre_weight[slug] += 2.0
         self.genre_weight = genre_weight
         self.taste_genres = set(_ranked(genre_weight, 4))
-        self.seeds = [s for s in taste.seeds(10) if s.title_id in model.row_of_title]
+        # A reason never names a title the profile may not see now (its limit may have changed).
+        self.seeds = [
+            s for s in taste.seeds(10) if s.title_id in model.row_of_title and visible[model.row_of_title[s.title_id]]
+        ]
+        self.collection_positions: dict[str, int] = {}
         self.seed_rows = np.asarray([model.row_of_title[s.title_id] for s in self.seeds], dtype=np.int64)
 
     # --- reasons -------------------------------------------------------------------------
@@ -261,6 +263,37 @@ class RowBuilder:
             )
         return drafts
 
+    def search_rows(self, interests: list[dict]) -> list[_Draft]:
+        """ "Because you searched for ...": a recent search that names a genre, tag or person."""
+        drafts = []
+        for interest in interests:
+            if len(drafts) >= SEARCH_ROWS:
+                break
+            mask = np.zeros(self.model.n_items, dtype=bool)
+            mask[self.model.rows_of(interest["title_ids"])] = True
+            rows = top_k(self.scores, ROW_LENGTH, mask & self.allowed)
+            if len(rows) < 2:
+                continue
+            name = interest["name"]
+            what = {
+                "genre": f"{name.lower()} titles",
+                "tag": f"titles tagged “{name}”",
+                "person": f"titles with {name}",
+            }
+            drafts.append(
+                _Draft(
+                    key=f"searched-{interest['kind']}-{interest['slug']}",
+                    title=f"Because you searched for “{interest['query']}”",
+                    reason=f"You searched for “{interest['query']}” recently: {what[interest['kind']]}, "
+                    "the ones we think you'll like most first.",
+                    ids=self._ids(rows),
+                    reasons={
+                        int(self.model.title_ids[r]): f"Because you searched for “{interest['query']}”" for r in rows
+                    },
+                )
+            )
+        return drafts
+
     def reranked(self, spec: RowSpec) -> _Draft | None:
         """A catalog shelf (trending, new, collection, genre) filtered and re-ordered by score."""
         items = [(tid, reason) for tid, reason, _ in spec.items if tid not in self.excluded_ids]
@@ -276,7 +309,7 @@ class RowBuilder:
         return _Draft(
             key=spec.key,
             title=spec.title,
-            reason=f"{spec.reason}, ordered for your taste" if spec.reason else "Ordered for your taste",
+            reason=f"{_sentence(spec.reason)} Ordered for your taste." if spec.reason else "Ordered for your taste.",
             ids=[tid for tid, _ in items],
             reasons={tid: reason or self.taste_reason(tid) or spec.title for tid, reason in items},
         )
@@ -300,12 +333,21 @@ class RowBuilder:
 
 
 def _order(builder: RowBuilder, drafts: list[_Draft]) -> list[_Draft]:
-    """Continue watching first, then Top picks, then every other row by its mean top score."""
-    first = [d for d in drafts if d.key == "continue-watching"]
-    picks = [d for d in drafts if d.key == "top-picks"]
-    rest = [d for d in drafts if d.key not in ("continue-watching", "top-picks")]
+    """The page, top to bottom (module docstring): the pinned rows, then the scored rows by their
+    mean top score (only these are cut at MAX_ROWS), with each live collection at its curator's
+    position among them."""
+    by_key = {d.key: d for d in drafts}
+    pinned = [by_key[k] for k in PINNED_ROWS if k in by_key]
+    pinned += [d for d in drafts if d.key.startswith("searched-")]
+    collections = [d for d in drafts if d.key.startswith("collection-")]
+    rest = [d for d in drafts if d not in pinned and d not in collections]
     rest.sort(key=builder.mean_score, reverse=True)
-    return first + picks + rest
+    rest = rest[:MAX_ROWS]
+    # Collections come in the curator's order (catalog.rows.collection_specs); each goes to its
+    # `position` among the rows after the pinned ones, whatever its score.
+    for draft in sorted(collections, key=lambda d: builder.collection_positions.get(d.key, 0)):
+        rest.insert(min(builder.collection_positions.get(draft.key, 0), len(rest)), draft)
+    return pinned + rest
 
 
 def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
@@ -329,11 +371,18 @@ def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
 
 
 def personalized_rows(
-    *, profile: Profile, model: ServingModel, taste: Taste, vector: np.ndarray, catalog_specs: list[RowSpec]
+    *,
+    profile: Profile,
+    model: ServingModel,
+    taste: Taste,
+    vector: np.ndarray,
+    catalog_specs: list[RowSpec],
+    search_interests: list[dict] | None = None,
 ) -> tuple[list[Row], dict]:
     """The profile's rows, ordered and de-duplicated, plus a summary for "why" pages."""
+    search_interests = search_interests or []
     b = RowBuilder(profile=profile, model=model, taste=taste, vector=vector)
-    drafts = [b.top_picks(), *b.because_rows(), *b.genre_rows()]
+    drafts = [b.top_picks(), *b.because_rows(), *b.genre_rows(), *b.search_rows(search_interests)]
     for_you = {d.key.removeprefix("genre-for-you-") for d in drafts if d.key.startswith("genre-for-you-")}
     for spec in catalog_specs:
         if spec.key in OWN_ROWS:
@@ -344,14 +393,24 @@ def personalized_rows(
             draft = b.reranked(spec)
             if draft is not None:
                 drafts.append(draft)
-    drafts = _dedupe(_order(b, [d for d in drafts if d.ids]))[:MAX_ROWS]
+    b.collection_positions = {s.key: s.position for s in catalog_specs if s.position is not None}
+    drafts = _dedupe(_order(b, [d for d in drafts if d.ids]))
 
     # ONE query for every title of every row, through the visibility rule itself (the score
     # mask is only a fast pre-filter).
     wanted = {t for d in drafts for t in d.ids}
     # Cards show names, years and posters: the long synopsis and the artwork file stay unloaded.
+    # A title marked "Not for me" leaves every row, the profile's own shelves included.
     loaded = (
-        {t.pk: t for t in visible_titles(profile).filter(pk__in=wanted).defer("synopsis", "artwork")} if wanted else {}
+        {
+            t.pk: t
+            for t in visible_titles(profile)
+            .filter(pk__in=wanted)
+            .exclude(pk__in=hidden_title_ids(profile))
+            .defer("synopsis", "artwork")
+        }
+        if wanted
+        else {}
     )
 
     rows = []

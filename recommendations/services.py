@@ -15,9 +15,9 @@ from catalog import services as catalog_services
 from catalog.models import Genre, Rating
 from catalog.selectors import visible_titles
 
-from . import serving
+from . import artifacts, serving
 from .foldin import profile_cache_key
-from .models import ModelVersion, OnboardingGenre
+from .models import OnboardingGenre
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,10 @@ def _mark_onboarded(profile: Profile) -> None:
     profile.refresh_from_db(fields=["engagement_stamp"])
 
 
-def profile_personalization_purge(*, profile_id: int) -> None:
-    """Forget everything derived for the profile: its cached taste, fold-in vector and rows, and
-    its row in every stored model version's user representations (the serving one included).
+def profile_personalization_purge(*, profile_id: int) -> int:
+    """Forget everything derived for the profile: its cached taste and vector, and its rows in
+    every model version on disk (whether or not the registry still has a row for it, so a
+    rollback cannot bring it back). Returns how many version files held it.
 
     Called by privacy when personalization is withdrawn and on erasure; safe to call twice, and
     after the profile itself is gone.
@@ -72,6 +73,9 @@ def profile_personalization_purge(*, profile_id: int) -> None:
         cache.delete(profile_cache_key(profile_id))
     except Exception:  # a dead cache holds nothing to purge; the files still must be
         log.warning("could not purge cached recommendations of profile %s", profile_id, exc_info=True)
-    for version in ModelVersion.objects.values_list("version", flat=True):
+    removed = 0
+    for version in artifacts.stored_versions():
         if serving.drop_profile(version=version, profile_id=profile_id):
+            removed += 1
             log.info("profile %s removed from model %s", profile_id, version)
+    return removed

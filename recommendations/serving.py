@@ -9,6 +9,10 @@ instead of failing.
 
 Scoring is numpy only: `item_vecs @ u + item_bias` over the whole catalog (biases folded into
 one augmented matrix so it is a single matrix-vector product), `np.argpartition` for top-K.
+
+The model keeps the trained profiles' vectors and what each learned from: a profile the model
+was trained on is served from its own trained vector (`recommendations.foldin` decides when
+something changed since). Erasure drops a profile's row on disk and in memory (`drop_profiles`).
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.cache import cache
 
+from catalog.selectors import visible_titles
+
 from . import artifacts
+from .params import HybridParams
 
 log = logging.getLogger(__name__)
 
 # How often (seconds) a process re-asks the database when the cache key is absent, and how
 # long it waits before retrying a version whose files could not be read.
 RECHECK_SECONDS = 5.0
+VISIBLE_SECONDS = 60.0
 
 # Plain-words reasons the home page shows when it cannot personalize.
 NO_MODEL = "no-model"
@@ -45,15 +53,19 @@ class ServingModel:
     item_aug: np.ndarray
     # [n, d] unit-length item vectors for item-to-item cosine similarity.
     item_unit: np.ndarray
-    # Gram matrix V^T V (d x d), shared by every fold-in of this version.
-    gram: np.ndarray
-    # Typical length of a trained user vector: fold-in vectors are scaled to it so that the
-    # item biases keep the weight they had in training.
-    user_norm: float
     row_of_title: dict[int, int]
-    # Per-profile trained vectors are deliberately not kept in memory: every profile is folded
-    # in from its current interactions, so an erased profile leaves nothing behind here.
+    # The trained profiles, sorted, their trained vectors and the positives each learned from
+    # (CSR over profile_ids). Served as they are until the profile changes (recommendations.foldin).
+    profile_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    user_vecs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    trained_indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    trained_title_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Shared user features ("kids", "genre:<slug>") by name: a new profile starts from their sum,
+    # as LightFM represents a user by the sum of its features' embeddings.
     user_feature_vecs: dict[str, np.ndarray] = field(default_factory=dict)
+    params: HybridParams = field(default_factory=HybridParams)
+    # Epoch seconds when the training data was read (signals after it are new since training).
+    data_cutoff: float = 0.0
     meta: dict = field(default_factory=dict)
     # Short-lived per-process memo of "which item rows may this maturity level see" (see rows).
     memo: dict = field(default_factory=dict)
@@ -73,11 +85,15 @@ class ServingModel:
         item_aug = np.ascontiguousarray(np.hstack([item_vecs, item_bias[:, None]]), dtype=np.float32)
         norms = np.linalg.norm(item_vecs, axis=1, keepdims=True)
         item_unit = (item_vecs / np.maximum(norms, 1e-9)).astype(np.float32)
-        user_vecs = np.asarray(art.user_vecs, dtype=np.float32)
-        if len(user_vecs):
-            user_norm = float(np.median(np.linalg.norm(user_vecs, axis=1)))
+        order = np.argsort(art.profile_ids, kind="stable")
+        lengths = np.diff(art.trained_indptr)
+        if not np.array_equal(order, np.arange(len(order))):
+            starts = art.trained_indptr[:-1][order]
+            pieces = [art.trained_title_ids[s : s + n] for s, n in zip(starts, lengths[order], strict=True)]
+            trained_ids = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
+            lengths = lengths[order]
         else:
-            user_norm = float(np.median(norms)) if len(norms) else 1.0
+            trained_ids = art.trained_title_ids
         feature_vecs = {
             str(name): np.asarray(vec, dtype=np.float32)
             for name, vec in zip(art.user_feature_names, art.user_feature_vecs, strict=False)
@@ -89,12 +105,26 @@ class ServingModel:
             item_bias=item_bias,
             item_aug=item_aug,
             item_unit=item_unit,
-            gram=(item_vecs.T.astype(np.float64) @ item_vecs.astype(np.float64)),
-            user_norm=user_norm or 1.0,
             row_of_title={int(t): i for i, t in enumerate(art.title_ids)},
+            profile_ids=np.asarray(art.profile_ids, dtype=np.int64)[order],
+            user_vecs=np.asarray(art.user_vecs, dtype=np.float32)[order],
+            trained_indptr=np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            trained_title_ids=np.asarray(trained_ids, dtype=np.int64),
             user_feature_vecs=feature_vecs,
+            params=HybridParams.from_dict((art.meta or {}).get("params")),
+            data_cutoff=float((art.meta or {}).get("data_cutoff", 0.0)),
             meta=dict(art.meta),
         )
+
+    # --- the trained profiles -------------------------------------------------------------
+
+    def trained(self, profile_id: int) -> tuple[np.ndarray, set[int]] | None:
+        """(trained vector, title ids it learned from) of a profile in the training data, else None."""
+        i = int(np.searchsorted(self.profile_ids, profile_id))
+        if i >= len(self.profile_ids) or self.profile_ids[i] != profile_id:
+            return None
+        titles = self.trained_title_ids[self.trained_indptr[i] : self.trained_indptr[i + 1]]
+        return self.user_vecs[i], set(titles.tolist())
 
     # --- scoring ---------------------------------------------------------------------------
 
@@ -128,6 +158,35 @@ def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.n
         return np.empty(0, dtype=np.int64)
     part = np.argpartition(-scores, k - 1)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def top_k_many(scores: np.ndarray, k: int, allowed: np.ndarray) -> list[np.ndarray]:
+    """`top_k` for a batch: [b, n] scores and [b, n] masks, one argpartition for all rows."""
+    scores = np.where(allowed, scores, -np.inf)
+    k = min(k, scores.shape[1])
+    if k <= 0:
+        return [np.empty(0, dtype=np.int64) for _ in range(scores.shape[0])]
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    top = np.take_along_axis(top, np.argsort(-top_scores, axis=1, kind="stable"), axis=1)
+    return [row[np.isfinite(scores[i, row])] for i, row in enumerate(top)]
+
+
+def visible_mask(model: ServingModel, profile) -> np.ndarray:
+    """Bool mask over the model's items: visible to this profile's maturity setting.
+
+    Memoized per model and setting for VISIBLE_SECONDS (a publish or a rating change reaches it
+    within a minute); the caller copies before changing it.
+    """
+    key = ("visible", int(profile.maturity_limit), bool(profile.is_kids))
+    now = time.monotonic()
+    hit = model.memo.get(key)
+    if hit is not None and now - hit[0] < VISIBLE_SECONDS:
+        return hit[1]
+    mask = np.zeros(model.n_items, dtype=bool)
+    mask[model.rows_of(visible_titles(profile).values_list("id", flat=True))] = True
+    model.memo[key] = (now, mask)
+    return mask
 
 
 # --- the per-process cache ---------------------------------------------------------------
@@ -213,18 +272,21 @@ def get_model() -> Lookup:
 
 def drop_profile(*, version: str, profile_id: int) -> bool:
     """Remove a profile's row from the version's user representations, on disk and in memory."""
+    return drop_profiles(version=version, profile_ids=[profile_id]) > 0
+
+
+def drop_profiles(*, version: str, profile_ids) -> int:
+    """Remove these profiles' rows (vectors and trained positives) from a version, on disk and in
+    memory. Returns how many rows went; 0 when none was there or the files are gone."""
     try:
         art = artifacts.load(version)
     except artifacts.ArtifactsMissing:
-        return False
-    keep = art.profile_ids != profile_id
-    if bool(keep.all()):
-        return False
-    art.profile_ids = art.profile_ids[keep]
-    art.user_vecs = art.user_vecs[keep]
-    art.user_bias = art.user_bias[keep]
+        return 0
+    dropped = art.without_profiles(profile_ids)
+    if not dropped:
+        return 0
     artifacts.rewrite_users(art)
     with _state.lock:
         if _state.model is not None and _state.model.version == version:
             _state.model = ServingModel.from_artifacts(art)
-    return True
+    return dropped

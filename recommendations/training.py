@@ -21,7 +21,6 @@ import logging
 import secrets
 import time
 import traceback
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,38 +30,18 @@ from django.utils import timezone
 from . import artifacts, evaluation, registry
 from .dataset import TrainingData, assemble, count_interactions
 from .models import ModelStatus, ModelVersion
+from .params import HybridParams, current_params
 from .selectors import serving_version
+
+__all__ = ["HybridParams", "current_params", "train_and_register"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TOLERANCE = 0.02  # absolute nDCG@10 a new model may lose against the serving one
 EVAL_MAX_USERS = 3000  # evaluation cost is bounded whatever the number of profiles
 
 
 class TrainingError(Exception):
     """Training cannot produce a model (e.g. no interactions yet)."""
-
-
-@dataclass(frozen=True)
-class HybridParams:
-    """The product model's hyper-parameters (tuned on ml-latest-small's temporal split)."""
-
-    no_components: int = 64
-    loss: str = "warp"
-    learning_rate: float = 0.03
-    learning_schedule: str = "adagrad"
-    item_alpha: float = 1e-6
-    user_alpha: float = 1e-6
-    max_sampled: int = 30
-    epochs: int = 30
-    # Log-popularity added to every item's bias after fitting (0 = off). WARP ranks well within a
-    # user's taste but under-weights how popular a title is right now; a small prior restores it.
-    popularity_prior: float = 0.0
-    random_state: int = 42
-    num_threads: int = 2
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def fit_hybrid(
@@ -133,6 +112,7 @@ def build_artifacts(version: str, model, params: HybridParams, data: TrainingDat
     # Rows past the identity block are the shared user features ("kids", "genre:<slug>"): the
     # serving side folds a new profile in through them.
     uf_names = np.asarray(data.user_feature_names[n_users:], dtype=str)
+    trained_indptr, trained_title_ids = data.positives_of()
     return artifacts.ModelArtifacts(
         version=version,
         title_ids=data.title_ids,
@@ -144,14 +124,16 @@ def build_artifacts(version: str, model, params: HybridParams, data: TrainingDat
         user_feature_names=uf_names,
         user_feature_vecs=model.user_embeddings[n_users:].astype(np.float32),
         user_feature_bias=model.user_biases[n_users:].astype(np.float32),
-        meta=meta,
+        meta={**meta, "data_cutoff": data.cutoff},
+        trained_indptr=trained_indptr,
+        trained_title_ids=trained_title_ids,
     )
 
 
 def promotion_gate(metrics: dict, baseline: dict, serving: ModelVersion | None) -> tuple[bool, str]:
     """Promote only if it beats popularity (nDCG@10) and is not worse than the serving version
     by more than RECOMMENDER_PROMOTION_TOLERANCE (absolute nDCG@10, default 0.02)."""
-    tolerance = float(getattr(settings, "RECOMMENDER_PROMOTION_TOLERANCE", DEFAULT_TOLERANCE))
+    tolerance = settings.RECOMMENDER_PROMOTION_TOLERANCE
     ndcg, pop = metrics.get("ndcg@10", 0.0), baseline.get("ndcg@10", 0.0)
     if not ndcg > pop:
         return False, f"nDCG@10 {ndcg:.4f} does not beat popularity's {pop:.4f}"
@@ -180,11 +162,6 @@ def new_version_string() -> str:
     return f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def current_params() -> HybridParams:
-    overrides = getattr(settings, "RECOMMENDER_PARAMS", None) or {}
-    return HybridParams(**overrides)
-
-
 def train_and_register(*, trigger: str, params: HybridParams | None = None) -> ModelVersion:
     """The whole pipeline (module docstring). Returns the version (serving, ready or rejected).
 
@@ -199,7 +176,7 @@ def train_and_register(*, trigger: str, params: HybridParams | None = None) -> M
     try:
         total = count_interactions()
         t0 = time.monotonic()
-        data = assemble()
+        data = assemble(params)
         assembly_seconds = time.monotonic() - t0
         if data.counts["interactions"] == 0:
             raise TrainingError("no interactions from profiles that allow personalization")

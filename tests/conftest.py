@@ -72,3 +72,11 @@ def _clear_cache():
     cache.clear()
     serving.reset()
     recommendation_rows.reset_index()
+
+
+def require_postgres():
+    """Skip unless this run's database is PostgreSQL (DATABASE_URL picks it, at run time)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")

@@ -269,8 +269,8 @@ def test_query_counts_are_flat(owner, owner_client, django_assert_max_num_querie
     with django_assert_max_num_queries(10):
         response = owner_client.get(reverse("history"))
     assert len(title_ids(response)) == min(count, 24)
-    # Ratings: count, the page of ratings with their titles (joined).
-    with django_assert_max_num_queries(7):
+    # Ratings: count, the page of ratings with their titles (joined), the "Not for me" list.
+    with django_assert_max_num_queries(8):
         response = owner_client.get(reverse("my-ratings"), {"value": "up"})
     assert len(title_ids(response)) == min(count, 24)
 

@@ -113,14 +113,14 @@ def test_withdrawing_personalization_runs_the_purge_hooks(
 @pytest.mark.django_db
 def test_recommendations_purge_is_called_per_profile_on_withdrawal(owner, monkeypatch):
     """recommendations/personal_data.py calls the serving side's purge for each profile."""
-    import recommendations.personal_data as rpd
+    import recommendations.services as rs
 
     user, profile = owner
     from accounts.services import profile_create
 
     second = profile_create(account=user, name="Second")
     purged = []
-    monkeypatch.setattr(rpd, "_purge", lambda profile_id: purged.append(profile_id) or True)
+    monkeypatch.setattr(rs, "profile_personalization_purge", lambda *, profile_id: purged.append(profile_id) or 0)
     registry.consent_withdrawn("personalization", user.pk)
     assert sorted(purged) == sorted([profile.pk, second.pk])
     purged.clear()

@@ -171,39 +171,47 @@ def test_delete_page_needs_login(client):
 
 
 @pytest.mark.django_db
-def test_erasure_drops_the_profile_from_the_serving_model(owner, other, settings, monkeypatch):
-    """The person vanishes from the serving model's users.npz without a retrain."""
+def test_erasure_drops_the_profile_from_every_model_on_disk(owner, other, settings, tmp_path):
+    """The person vanishes from every stored version's users.npz without a retrain: the serving
+    one, and one whose registry row is gone (a rollback must not bring them back)."""
     from recommendations import artifacts
     from recommendations.models import ModelStatus, ModelVersion
 
+    settings.MODEL_ROOT = tmp_path / "models"
     user, profile = owner
     _, other_profile = other
     ids = np.array([profile.pk, other_profile.pk])
-    art = artifacts.ModelArtifacts(
-        version="v-erasure-test",
-        title_ids=np.array([1, 2]),
-        item_vecs=np.ones((2, 3)),
-        item_bias=np.zeros(2),
-        profile_ids=ids,
-        user_vecs=np.ones((2, 3)),
-        user_bias=np.zeros(2),
-        user_feature_names=np.array(["genre:x"]),
-        user_feature_vecs=np.ones((1, 3)),
-        user_feature_bias=np.zeros(1),
-    )
-    artifacts.save(art)
+    for version in ("v-erasure-test", "v-orphan"):
+        artifacts.save(
+            artifacts.ModelArtifacts(
+                version=version,
+                title_ids=np.array([1, 2]),
+                item_vecs=np.ones((2, 3)),
+                item_bias=np.zeros(2),
+                profile_ids=ids,
+                user_vecs=np.ones((2, 3)),
+                user_bias=np.zeros(2),
+                user_feature_names=np.array(["genre:x"]),
+                user_feature_vecs=np.ones((1, 3)),
+                user_feature_bias=np.zeros(1),
+                trained_indptr=np.array([0, 2, 3]),
+                trained_title_ids=np.array([1, 2, 2]),
+            )
+        )
     ModelVersion.objects.create(version="v-erasure-test", status=ModelStatus.SERVING)
-    purged = []
     import recommendations.personal_data as rpd
 
-    monkeypatch.setattr(rpd, "_purge", lambda profile_id: purged.append(profile_id) or True)
     # The dashboard says this account's data was used for the serving model.
     assert rpd._training_facts(user)["contributed"] is True
 
     record = erasure.account_delete_request(account=user, password=PASSWORD, via="web")
     erasure.account_erase(record_id=record.pk)
-    assert purged == [profile.pk]
-    left = artifacts.load("v-erasure-test")
-    assert left.profile_ids.tolist() == [other_profile.pk] and left.user_vecs.shape == (1, 3)
-    assert DeletionRecord.objects.get().erased_counts["recommendations"] == 1
-    artifacts.delete("v-erasure-test")
+    for version in ("v-erasure-test", "v-orphan"):
+        left = artifacts.load(version)
+        assert left.profile_ids.tolist() == [other_profile.pk] and left.user_vecs.shape == (1, 3), version
+        # Its trained positives went with it; the other profile keeps its own.
+        assert left.trained_indptr.tolist() == [0, 1] and left.trained_title_ids.tolist() == [2], version
+    for path in (tmp_path / "models").glob("*/users.npz"):
+        with np.load(path, allow_pickle=False) as users:
+            assert profile.pk not in users["profile_ids"].tolist(), path
+    assert DeletionRecord.objects.get().erased_counts["recommendations"] == 2

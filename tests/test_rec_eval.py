@@ -1,6 +1,8 @@
 """Offline evaluation: split, metrics, peers, and the evaluate_recommender benchmark command."""
 
 import csv
+import json
+from io import StringIO
 
 import numpy as np
 import pytest
@@ -8,7 +10,9 @@ import scipy.sparse as sp
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from recommendations import evaluation
+from recommendations import benchmark, evaluation
+
+from .conftest import require_postgres
 
 
 def test_temporal_split_holds_out_each_users_latest_fifth():
@@ -108,16 +112,126 @@ def _write_movielens(folder, n_users=40, n_movies=40, seed=0):
             w.writerow([1, m, "fun" if m % 2 else "sad", 1])
 
 
-def test_evaluate_recommender_command_prints_all_models(tmp_path, capsys):
+def _parsed(folder):
+    from catalog.movielens import parse_dataset
+
+    return parse_dataset(folder)
+
+
+def test_split_is_temporal_per_user_with_seeded_cold_users(tmp_path):
+    data = tmp_path / "ml"
+    _write_movielens(data)
+    split = benchmark.make_split(_parsed(data))
+    assert len(split.cold_users) == 4  # 10% of 40 users
+    assert split.cold_users == benchmark.make_split(_parsed(data)).cold_users  # seeded
+    assert split.cold_users != benchmark.make_split(_parsed(data), seed=1).cold_users
+    for user in set(split.users.tolist()):
+        mine = split.users == user
+        if user in split.cold_users:
+            # A cold user is never trained on: its first 5 ratings come after training.
+            assert not split.train[mine].any() and not split.test[mine].any()
+            assert split.cold_first[mine].sum() == 5
+            continue
+        n = int(mine.sum())
+        held = split.test & mine
+        assert held.sum() == max(1, int(n * 0.2))
+        # Everything held out is at or after everything trained on.
+        assert split.ts[held].min() >= split.ts[split.train & mine].max()
+
+
+def test_training_directory_keeps_only_what_was_known_then(tmp_path):
+    data = tmp_path / "ml"
+    _write_movielens(data)
+    with (data / "tags.csv").open("a", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([3, 1, "later", 4_000_000_000])  # after user 3's cut-off: leaks the future
+    split = benchmark.make_split(_parsed(data))
+    out = tmp_path / "train"
+    benchmark.write_training_directory(split, data, out)
+    with (out / "ratings.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == int(split.train.sum())
+    assert not {int(r["userId"]) for r in rows} & set(split.cold_users)
+    tags = (out / "tags.csv").read_text()
+    assert "later" not in tags and "fun" in tags
+
+
+def test_list_metrics_count_a_user_shown_nothing_as_a_miss():
+    rel = {1: {10, 11}, 2: {12}}
+    full = evaluation.list_metrics({1: [10, 11], 2: [12]}, rel, n_items=100)
+    half = evaluation.list_metrics({1: [10, 11]}, rel, n_items=100)
+    assert full["ndcg@10"] == pytest.approx(1.0)
+    assert half["ndcg@10"] == pytest.approx(0.5)
+    assert half["coverage"] == pytest.approx(0.02)
+
+
+def test_ease_through_cholesky_matches_the_closed_form():
+    x = sp.random(30, 12, density=0.3, random_state=np.random.RandomState(0), format="csr")
+    x.data[:] = 1.0
+    assert np.allclose(benchmark.ease_item_matrix(x, lam=5.0), evaluation.ease_item_matrix(x, lam=5.0), atol=1e-5)
+
+
+def _run_command(tmp_path, *extra):
     data = tmp_path / "ml"
     _write_movielens(data)
     out_json = tmp_path / "results.json"
-    call_command("evaluate_recommender", "--data", str(data), "--params", '{"epochs": 5}', "--json", str(out_json))
-    out = capsys.readouterr().out
-    for name in ("Marquee hybrid", "popularity", "vanilla LightFM", "EASE (l=250)", "Cold users", "Cold items"):
+    out = StringIO()
+    call_command(
+        "evaluate_recommender",
+        "--data",
+        str(data),
+        "--params",
+        '{"epochs": 5}',
+        "--seeds",
+        "1",
+        "--json",
+        str(out_json),
+        *extra,
+        stdout=out,
+    )
+    return out.getvalue(), json.loads(out_json.read_text())
+
+
+def test_evaluate_recommender_runs_the_product_path_and_every_peer(tmp_path):
+    out, result = _run_command(tmp_path)
+    for name in (
+        "Marquee as served",
+        "Marquee model (trained vectors)",
+        "popularity",
+        "vanilla LightFM (mean of 3 seeds)",
+        "EASE (lambda",
+        "Cold users",
+        "Cold items",
+        "scratch database (SQLite)",
+    ):
         assert name in out, name
-    assert "target >= 1.15" in out
-    assert out_json.exists()
+    warm = result["results"]["warm"]
+    assert warm["Marquee as served"]["users"] == result["counts"]["warm_users_evaluated"] > 0
+    # Every ratio to every peer is printed.
+    assert "Marquee as served ndcg@10 vs Marquee model (trained vectors)" in out
+    assert "popularity:" in out and "vanilla LightFM (mean of 3 seeds):" in out
+    # The product was trained through train_and_register, and served through the home page.
+    (product,) = result["product"]
+    assert product["status"] == "serving" and product["served_personalized"] > 0
+    # Served is the trained vectors (nothing changed since training for these profiles).
+    assert warm["Marquee as served"]["ndcg@10"] == pytest.approx(warm["Marquee model (trained vectors)"]["ndcg@10"])
+    assert result["results"]["cold_users"]["Marquee as served"]["users"] == 4
+
+
+@pytest.mark.postgres
+def test_evaluate_recommender_on_a_throwaway_postgres_database(tmp_path, settings):
+    require_postgres()
+    import psycopg
+
+    out, result = _run_command(tmp_path, "--postgres", "--skip-peers")
+    assert "scratch database (PostgreSQL)" in out
+    url = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=url["HOST"] or "127.0.0.1", port=url["PORT"] or 5432, user=url["USER"], dbname="postgres"
+    ) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'marquee_eval_%'").fetchall()
+    assert left == [], "the scratch databases are dropped"
+    assert result["product"][0]["status"] == "serving"
 
 
 def test_evaluate_recommender_refuses_bad_input(tmp_path):
@@ -127,9 +241,11 @@ def test_evaluate_recommender_refuses_bad_input(tmp_path):
     bad.mkdir()
     (bad / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,x,4.0,5\n")
     (bad / "movies.csv").write_text("movieId,title,genres\n1,A (1999),Drama\n")
-    with pytest.raises(CommandError, match="malformed"):
+    with pytest.raises(CommandError, match="ratings.csv line 2"):
         call_command("evaluate_recommender", "--data", str(bad))
     good = tmp_path / "good"
     _write_movielens(good)
     with pytest.raises(CommandError, match="--params"):
         call_command("evaluate_recommender", "--data", str(good), "--params", '{"nope": 1}')
+    with pytest.raises(CommandError, match="--params"):
+        call_command("evaluate_recommender", "--data", str(good), "--params", "[1]")

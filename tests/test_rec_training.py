@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from accounts.maturity import MaturityRating
 from catalog.models import CreditRole, TitleTag
-from recommendations import artifacts, dataset, registry, tasks, training
+from recommendations import artifacts, dataset, registry, signals, tasks, training
 from recommendations.models import ModelStatus, ModelVersion, OnboardingGenre
+from recommendations.params import HybridParams
 from recommendations.selectors import serving_version
-from recommendations.training import HybridParams
 
 from .conftest import make_account
 from .factories import (
@@ -78,11 +78,11 @@ def test_assembly_recency_weighting():
     new, old = TitleFactory.create_batch(2)
     now = timezone.now()
     RatingFactory(profile=p, title=new, value="love", updated_at=now)
-    RatingFactory(profile=p, title=old, value="love", updated_at=now - timedelta(days=dataset.HALF_LIFE_DAYS))
+    RatingFactory(profile=p, title=old, value="love", updated_at=now - timedelta(days=signals.HALF_LIFE_DAYS))
     data = dataset.assemble()
     w_new, w_old = data.weights[_pair(data, p, new)], data.weights[_pair(data, p, old)]
     # One half-life older: floor + (1 - floor) / 2 of the fresh weight.
-    assert w_old / w_new == pytest.approx(dataset.RECENCY_FLOOR + (1 - dataset.RECENCY_FLOOR) / 2, rel=1e-3)
+    assert w_old / w_new == pytest.approx(signals.RECENCY_FLOOR + (1 - signals.RECENCY_FLOOR) / 2, rel=1e-3)
 
 
 @pytest.mark.django_db
@@ -146,7 +146,7 @@ def test_item_features_identity_beside_metadata():
     n_items = len(data.title_ids)
     # Identity keeps weight 1, the metadata of the row sums to META_WEIGHT (not diluting identity).
     assert row[names.index(f"title:{t1.pk}")] == pytest.approx(1.0)
-    assert row[n_items:].sum() == pytest.approx(dataset.META_WEIGHT, rel=1e-5)
+    assert row[n_items:].sum() == pytest.approx(HybridParams().meta_weight, rel=1e-5)
     assert row[names.index("genre:sci-fi")] > 0
 
 
@@ -168,8 +168,9 @@ def test_user_features_kids_and_onboarding_genres():
 @pytest.mark.django_db
 def test_assembly_reads_in_a_fixed_number_of_queries(django_assert_max_num_queries):
     build_world(n_profiles=20, n_titles=20)
-    # profiles, titles, ratings, viewing, list, title rows, genres, tags, credits, kids, onboarding
-    with django_assert_max_num_queries(11):
+    # profiles, titles, ratings, viewing, list, search clicks, hidden, title rows, genres, tags,
+    # credits, kids, onboarding
+    with django_assert_max_num_queries(13):
         data = dataset.assemble()
     assert data.counts["interactions"] == 20 * 10
 

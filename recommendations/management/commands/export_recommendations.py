@@ -2,9 +2,9 @@
 
 CSV `username,profile,title_external_id,rank,score`: the serving model's top K for each profile
 whose account allows personalization, without titles the profile already rated (or finished, or
-may not see). Profiles are folded in from their current interactions (the same vectors the home
-page uses), a batch at a time: a handful of queries and one matrix product per batch, and rows
-are streamed to the file as they are ready.
+hid, or may not see). Each profile gets the vector the home page gives it
+(`foldin.profile_vector`: its trained vector unless something changed), a batch at a time: a
+handful of queries and one matrix product per batch, and rows are streamed to the file.
 """
 
 import csv
@@ -16,7 +16,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Profile
 from catalog.models import Title
-from catalog.selectors import visible_titles
 from privacy import consent
 from recommendations import foldin, serving
 
@@ -50,16 +49,7 @@ class Command(BaseCommand):
         ext_of = dict(Title.objects.filter(pk__in=model.title_ids.tolist()).values_list("pk", "external_id"))
         for row, tid in enumerate(model.title_ids.tolist()):
             external[row] = ext_of.get(tid)
-        masks: dict[tuple[int, bool], np.ndarray] = {}
-
-        def visible_mask(profile) -> np.ndarray:
-            key = (int(profile.maturity_limit), bool(profile.is_kids))
-            if key not in masks:
-                mask = np.zeros(model.n_items, dtype=bool)
-                mask[model.rows_of(visible_titles(profile).values_list("id", flat=True))] = True
-                mask &= np.asarray([e is not None for e in external], dtype=bool)
-                masks[key] = mask
-            return masks[key]
+        has_external = np.asarray([e is not None for e in external], dtype=bool)
 
         handle = sys.stdout if out == "-" else open(out, "w", newline="", encoding="utf-8")  # noqa: SIM115
         written = people = 0
@@ -72,31 +62,24 @@ class Command(BaseCommand):
                 tastes = foldin.tastes_for([p.pk for p in chunk])
                 vecs, allowed, kept = [], [], []
                 for p in chunk:
-                    vec = foldin.fold_in(model, tastes[p.pk], is_kids=p.is_kids)
+                    taste = tastes[p.pk]
+                    vec = foldin.profile_vector(model, p.pk, taste, is_kids=p.is_kids)
                     # No taste at all: the model has nothing personal to say about this profile.
                     if vec is None:
                         continue
-                    mask = visible_mask(p).copy()
-                    mask[model.rows_of(set(tastes[p.pk].excluded) | set(tastes[p.pk].downs))] = False
+                    mask = serving.visible_mask(model, p) & has_external
+                    mask[model.rows_of(set(taste.excluded) | set(taste.negative_ids))] = False
                     vecs.append(vec)
                     allowed.append(mask)
                     kept.append(p)
                 if not kept:
                     continue
                 scores = model.score_many(np.vstack(vecs))
-                scores[~np.vstack(allowed)] = -np.inf
-                kk = min(k, model.n_items)
-                top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-                top_scores = np.take_along_axis(scores, top, axis=1)
-                order = np.argsort(-top_scores, axis=1, kind="stable")
-                top = np.take_along_axis(top, order, axis=1)
-                top_scores = np.take_along_axis(top_scores, order, axis=1)
+                tops = serving.top_k_many(scores, k, np.vstack(allowed))
                 for i, p in enumerate(kept):
                     people += 1
-                    for rank, (row, score) in enumerate(zip(top[i], top_scores[i], strict=True), start=1):
-                        if not np.isfinite(score):
-                            break
-                        writer.writerow([p.account.username, p.name, external[row], rank, f"{score:.6f}"])
+                    for rank, row in enumerate(tops[i], start=1):
+                        writer.writerow([p.account.username, p.name, external[row], rank, f"{scores[i, row]:.6f}"])
                         written += 1
         finally:
             if handle is not sys.stdout:
