@@ -31,15 +31,14 @@ sys.path.insert(0, str(ROOT))
 ML_DIR = "/work/shared/data/ml-latest-small"
 
 
-def child(workdir: str, trials: list[dict], seeds: list[int]) -> list[dict]:
+def child(workdir: str, trials: list[dict], seeds: list[int], foldins: list[dict] | None = None) -> list[dict]:
     from dataclasses import replace
 
     import numpy as np
 
     from accounts.models import Profile
     from catalog.models import Rating, Title
-    from catalog.movielens import stars_to_value
-    from recommendations import dataset, evaluation, foldin, serving, signals, training
+    from recommendations import dataset, evaluation, serving, signals, training
     from recommendations.params import HybridParams
 
     split = json.loads((Path(workdir) / "split.json").read_text())
@@ -57,8 +56,19 @@ def child(workdir: str, trials: list[dict], seeds: list[int]) -> list[dict]:
     out = []
     for overrides in trials:
         per_seed = []
+        # "signals.STRENGTH.up": 0.5 tries another strength (recommendations.signals) for one trial.
+        patched = {k: v for k, v in overrides.items() if k.startswith("signals.")}
+        saved = {}
+        for key, value in patched.items():
+            _, name, *sub = key.split(".")
+            saved[key] = getattr(signals, name) if not sub else getattr(signals, name)[sub[0]]
+            if sub:
+                getattr(signals, name)[sub[0]] = value
+            else:
+                setattr(signals, name, value)
+        model_overrides = {k: v for k, v in overrides.items() if k not in patched}
         for seed in seeds:
-            params = replace(HybridParams(), **overrides, random_state=seed)
+            params = replace(HybridParams(), **model_overrides, random_state=seed)
             t0 = time.monotonic()
             data = dataset.assemble(params)
             inter, weight = data.interactions()
@@ -68,6 +78,16 @@ def child(workdir: str, trials: list[dict], seeds: list[int]) -> list[dict]:
             fit_seconds = time.monotonic() - t0
             art = training.build_artifacts("tune", model, params, data, {"params": params.to_dict()})
             sm = serving.ServingModel.from_artifacts(art)
+            cold_by_foldin = {}
+            for f in foldins or []:
+                sm.params = replace(params, **{k: v for k, v in f.items() if k in params.to_dict()})
+                sm.memo.clear()
+                scale = f.get("scale", 1.0)
+                cold_by_foldin[json.dumps(f)] = evaluation.list_metrics(
+                    _cold_lists(sm, split, title_of, movie_of, now, params, scale), cold_rel, n_items=n_items
+                )["ndcg@10"]
+            sm.params = params
+            sm.memo.clear()
             movie_row = np.asarray([movie_of.get(int(t), -1) for t in sm.title_ids])
             warm = {}
             scores = sm.score_many(sm.user_vecs)
@@ -75,39 +95,29 @@ def child(workdir: str, trials: list[dict], seeds: list[int]) -> list[dict]:
                 allowed = np.ones(sm.n_items, dtype=bool)
                 allowed[sm.rows_of(rated.get(pid, ()))] = False
                 warm[uid_of[pid]] = [int(movie_row[r]) for r in serving.top_k(scores[i], 10, allowed)]
-            cold = {}
-            for uid, first in split["cold_first"].items():
-                taste = foldin.Taste()
-                for movie_id, stars in first:
-                    tid = title_of.get(movie_id)
-                    if tid is None:
-                        continue
-                    value = stars_to_value(stars)
-                    if value == "down":
-                        taste.negatives.append((tid, now))
-                    else:
-                        w = signals.weight(
-                            value, now, now=now, half_life_days=params.half_life_days, floor=params.recency_floor
-                        )
-                        taste.positives.append(foldin.Positive(tid, "", value, w, now))
-                    taste.excluded.append(tid)
-                vec = foldin.profile_vector(sm, -int(uid), taste, is_kids=False)
-                if vec is None:
-                    continue
-                allowed = np.ones(sm.n_items, dtype=bool)
-                allowed[sm.rows_of(taste.excluded)] = False
-                cold[int(uid)] = [int(movie_row[r]) for r in serving.top_k(sm.score(vec), 10, allowed)]
+            cold = _cold_lists(sm, split, title_of, movie_of, now, params, 1.0)
             per_seed.append(
                 {
                     "seed": seed,
                     "fit_seconds": round(fit_seconds, 1),
                     "warm": evaluation.list_metrics(warm, warm_rel, n_items=n_items),
                     "cold": evaluation.list_metrics(cold, cold_rel, n_items=n_items),
+                    "cold_by_foldin": cold_by_foldin,
                 }
             )
+        for key, value in saved.items():
+            _, name, *sub = key.split(".")
+            if sub:
+                getattr(signals, name)[sub[0]] = value
+            else:
+                setattr(signals, name, value)
         out.append({"overrides": overrides, "seeds": per_seed})
         w = [s["warm"]["ndcg@10"] for s in per_seed]
         c = [s["cold"]["ndcg@10"] for s in per_seed]
+        for f in foldins or []:
+            key = json.dumps(f)
+            vals = [sd["cold_by_foldin"][key] for sd in per_seed]
+            print(f"#   fold-in {key}: cold {statistics.median(vals):.4f} {vals}", file=sys.stderr, flush=True)
         print(
             f"# {json.dumps(overrides)}: warm {statistics.median(w):.4f} {w}  cold {statistics.median(c):.4f}  "
             f"fit {per_seed[0]['fit_seconds']} s",
@@ -117,6 +127,39 @@ def child(workdir: str, trials: list[dict], seeds: list[int]) -> list[dict]:
     return out
 
 
+def _cold_lists(sm, split, title_of, movie_of, now, params, scale) -> dict:
+    """Each cold user's top 10 from `foldin.profile_vector` on its first 5 ratings (as the home)."""
+    import numpy as np
+
+    from catalog.movielens import stars_to_value
+    from recommendations import foldin, serving, signals
+
+    movie_row = np.asarray([movie_of.get(int(t), -1) for t in sm.title_ids])
+    cold = {}
+    for uid, first in split["cold_first"].items():
+        taste = foldin.Taste()
+        for movie_id, stars in first:
+            tid = title_of.get(movie_id)
+            if tid is None:
+                continue
+            value = stars_to_value(stars)
+            if value == "down":
+                taste.negatives.append((tid, now))
+            else:
+                w = signals.weight(
+                    value, now, now=now, half_life_days=params.half_life_days, floor=params.recency_floor
+                )
+                taste.positives.append(foldin.Positive(tid, "", value, w, now))
+            taste.excluded.append(tid)
+        vec = foldin.profile_vector(sm, -int(uid), taste, is_kids=False)
+        if vec is None:
+            continue
+        allowed = np.ones(sm.n_items, dtype=bool)
+        allowed[sm.rows_of(taste.excluded)] = False
+        cold[int(uid)] = [int(movie_row[r]) for r in serving.top_k(sm.score(vec * scale), 10, allowed)]
+    return cold
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=ML_DIR)
@@ -124,14 +167,16 @@ def main() -> None:
     parser.add_argument("--trials", help="JSON list of override dicts (instead of --grid)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--workdir", help="reuse this folder's split and imported database")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--foldins", default="[]", help="JSON list of fold-in settings to try on each fit")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 
         django.setup()
-        print(json.dumps(child(args.child[0], json.loads(args.child[1]), json.loads(args.child[2]))))
+        trials, seeds, foldins = (json.loads(a) for a in args.child[1:])
+        print(json.dumps(child(args.child[0], trials, seeds, foldins)))
         return
 
     os.environ.setdefault("DEBUG", "true")
@@ -184,7 +229,7 @@ def main() -> None:
     env = benchmark._child_env(f"sqlite:///{base}", work / "var")
     seeds = [42 + i for i in range(args.seeds)]
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", str(work), json.dumps(trials), json.dumps(seeds)],
+        [sys.executable, __file__, "--child", str(work), json.dumps(trials), json.dumps(seeds), args.foldins],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -161,6 +161,15 @@ def _viewing_purge(now) -> int:
     return deleted
 
 
+def _on_withdrawn(purpose: str, account_id: int) -> None:
+    # Titles opened from search stop counting as taste the moment search history is withdrawn
+    # (the readers check consent); move the stamps so no cached taste keeps them.
+    if purpose == "search_history":
+        from accounts.models import Profile
+
+        Profile.objects.filter(account_id=account_id).update(engagement_stamp=F("engagement_stamp") + 1)
+
+
 def register() -> None:
     sections = [
         ("ratings", "Ratings", "Thumbs you gave titles (not for me / like / love).", "Rating", _ratings_export, 20),
@@ -222,6 +231,7 @@ def register() -> None:
         _searches_delete_collected,
         lambda account: _counter("SearchQuery")(account) + _counter("SearchClick")(account),
     )
+    registry.register_withdrawal_hook(_on_withdrawn)
     registry.register_retention("searches", _searches_purge)
     registry.register_retention("search_clicks", _search_clicks_purge)
     registry.register_retention("viewing", _viewing_purge)

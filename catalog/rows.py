@@ -171,7 +171,7 @@ def continue_watching_spec(profile: Profile) -> RowSpec:
             items.append((title_id, reason, progress))
         if len(items) >= ROW_LIMIT:
             break
-    return RowSpec("continue-watching", "Continue watching", "Pick up where you left off", items)
+    return RowSpec("continue-watching", "Continue watching", "Pick up where you left off.", items)
 
 
 def my_list_spec(profile: Profile) -> RowSpec:
@@ -181,7 +181,7 @@ def my_list_spec(profile: Profile) -> RowSpec:
         .values_list("title_id", "added_at")[:ROW_LIMIT]
     )
     items = [(tid, f"On your list since {date_format(added, 'M j')}", None) for tid, added in entries]
-    return RowSpec("my-list", "My List", "Titles you saved to watch later", items)
+    return RowSpec("my-list", "My List", "Titles you saved to watch later.", items)
 
 
 # --- Shared rows (cached per maturity setting) -----------------------------------------------
@@ -219,13 +219,13 @@ def _build_trending(profile: Profile) -> list[RowSpec]:
     scores = trending_scores(profile)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:ROW_LIMIT]
     items = [(tid, f"#{rank} trending this week", None) for rank, (tid, _) in enumerate(ranked, start=1)]
-    return [RowSpec("trending", "Trending now", "What people are watching and rating this week", items)]
+    return [RowSpec("trending", "Trending now", "What people are watching and rating this week.", items)]
 
 
 def _build_new_arrivals(profile: Profile) -> list[RowSpec]:
     titles = visible_titles(profile).order_by("-date_added", "-id").values_list("pk", "date_added")[:ROW_LIMIT]
     items = [(tid, f"Added {date_format(added, 'M j')}", None) for tid, added in titles]
-    return [RowSpec("new-arrivals", "New arrivals", "Recently added to Marquee", items)]
+    return [RowSpec("new-arrivals", "New arrivals", "Recently added to Marquee.", items)]
 
 
 def _build_genres(profile: Profile) -> list[RowSpec]:
@@ -264,7 +264,7 @@ def _build_genres(profile: Profile) -> list[RowSpec]:
     for genre_id, name, slug in genres:
         ranked = sorted(by_genre.get(genre_id, []))
         items = [(tid, f"Popular in {name}", None) for _, tid in ranked]
-        specs.append(RowSpec(f"genre-{slug}", f"Popular in {name}", f"Most watched and rated {name} titles", items))
+        specs.append(RowSpec(f"genre-{slug}", f"Popular in {name}", f"Most watched and rated {name} titles.", items))
     return specs
 
 
@@ -309,7 +309,7 @@ def collection_specs(profile: Profile, *, now=None) -> list[RowSpec]:
         spec = specs.get(collection_id)
         if spec is None:
             spec = specs[collection_id] = RowSpec(
-                f"collection-{slug}", name, description or f"Hand-picked by the Marquee team: {name}", position=position
+                f"collection-{slug}", name, description or f"Hand-picked by the Marquee team: {name}.", position=position
             )
         if len(spec.items) < ROW_LIMIT:
             spec.items.append((title_id, f"Part of the collection “{name}”", None))

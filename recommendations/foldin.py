@@ -232,7 +232,7 @@ class _OneUser:
             no_components=model.dim,
             loss="warp",
             learning_schedule=p.learning_schedule,
-            learning_rate=p.learning_rate,
+            learning_rate=p.foldin_learning_rate or p.learning_rate,
             item_alpha=0.0,
             user_alpha=p.user_alpha,
             max_sampled=p.max_sampled,

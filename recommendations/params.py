@@ -52,6 +52,8 @@ class HybridParams:
     foldin_epochs: int = 30
     # Epochs applied to a trained vector for what changed since training.
     foldin_update_epochs: int = 10
+    # The fold-in's learning rate; 0 = the model's own `learning_rate`.
+    foldin_learning_rate: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)

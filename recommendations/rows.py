@@ -422,7 +422,7 @@ def personalized_rows(
         ]
         if not items:
             continue
-        row = Row(key=d.key, title=d.title, reason=d.reason, items=items)
+        row = Row(key=d.key, title=d.title, reason=_sentence(d.reason), items=items)
         # Read by the home template's "Why am I seeing this?" link (personal rows only).
         row.why_url = reverse("recommendation-why", args=[d.key]) if d.personal else None
         row.personalized = d.personal

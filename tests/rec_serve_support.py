@@ -61,8 +61,14 @@ class Catalog:
         raise KeyError(title_id)
 
 
-def make_artifacts(catalog: Catalog, version: str, *, seed: int = 0, skip=(), profile_ids=(), rotate=False):
-    """Items of genre k point along axis k (plus noise); genre user features along their axis."""
+def make_artifacts(
+    catalog: Catalog, version: str, *, seed: int = 0, skip=(), profile_ids=(), rotate=False, trained=None, cutoff=0.0
+):
+    """Items of genre k point along axis k (plus noise); genre user features along their axis.
+
+    `trained` maps a profile id (of `profile_ids`) to the title ids its vector learned from;
+    `cutoff` is the data cut-off (epoch seconds) the version records.
+    """
     rng = np.random.default_rng(seed)
     d = len(GENRES)
     titles = [t for t in catalog.titles if t.pk not in set(skip)]
@@ -76,6 +82,9 @@ def make_artifacts(catalog: Catalog, version: str, *, seed: int = 0, skip=(), pr
         vecs[i] += rng.normal(scale=0.08, size=d)
         bias[i] = rng.uniform(0, 0.05)
     n_users = len(profile_ids)
+    trained = trained or {}
+    learned = [list(trained.get(p, ())) for p in profile_ids]
+    indptr = np.r_[0, np.cumsum([len(x) for x in learned])].astype(np.int64)
     return artifacts.ModelArtifacts(
         version=version,
         title_ids=np.asarray([t.pk for t in titles], dtype=np.int64),
@@ -87,7 +96,9 @@ def make_artifacts(catalog: Catalog, version: str, *, seed: int = 0, skip=(), pr
         user_feature_names=np.asarray(["kids"] + [f"genre:{g}" for g in GENRES]),
         user_feature_vecs=np.vstack([np.eye(d)[GENRES.index("animation")] * 0.5, np.eye(d) * 0.8]).astype(np.float32),
         user_feature_bias=np.zeros(d + 1, dtype=np.float32),
-        meta={"params": {"hand_made": True}},
+        meta={"params": {"hand_made": True}, "data_cutoff": cutoff},
+        trained_indptr=indptr,
+        trained_title_ids=np.asarray([t for x in learned for t in x], dtype=np.int64),
     )
 
 

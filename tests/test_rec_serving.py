@@ -1,5 +1,6 @@
 """Serving: fold-in (instant feedback), filtering, de-duplication, reasons, fallbacks, swaps, purge."""
 
+import time
 from collections import Counter
 
 import numpy as np
@@ -357,3 +358,65 @@ def test_titles_missing_from_the_model_are_simply_not_scored(owner, cat):
     home = build_home(profile=_fresh(profile))
     assert home.personalized
     assert newest.pk not in ids_of(row_by_key(home, "top-picks"))
+
+
+# --- served = model: trained vectors --------------------------------------------------------------
+
+
+def _trained_setup(owner, cat):
+    _, profile = owner
+    loved = cat.by_genre["drama"][2:5]
+    _like(profile, loved)
+    cutoff = time.time() + 1  # the ratings above are older than the model's data
+    install_model(cat, profile_ids=[profile.pk], trained={profile.pk: [t.pk for t in loved]}, cutoff=cutoff)
+    model = serving.get_model().model
+    trained_vec, _ = model.trained(profile.pk)
+    return profile, model, trained_vec.copy()
+
+
+def test_a_trained_profile_is_served_its_trained_vector_exactly(owner, cat):
+    profile, model, trained_vec = _trained_setup(owner, cat)
+    _, vec = foldin.profile_state(model, _fresh(profile))
+    assert np.array_equal(vec, trained_vec)
+    home = build_home(profile=_fresh(profile))
+    picks = ids_of(row_by_key(home, "top-picks"))
+    allowed = serving.visible_mask(model, profile).copy()
+    allowed[model.rows_of([t.pk for t in cat.by_genre["drama"][2:5]])] = False
+    expected = [int(model.title_ids[r]) for r in serving.top_k(model.score(trained_vec), 5, allowed)]
+    assert picks[:5] == expected
+
+
+def test_a_new_rating_after_training_moves_the_trained_vector(owner, cat):
+    profile, model, trained_vec = _trained_setup(owner, cat)
+    before = ids_of(row_by_key(build_home(profile=_fresh(profile)), "top-picks"))
+    _like(profile, cat.by_genre["comedy"][2:6])
+    _, vec = foldin.profile_state(model, _fresh(profile))
+    assert not np.array_equal(vec, trained_vec)
+    comedy = model.rows_of([t.pk for t in cat.by_genre["comedy"][6:]])
+    assert model.score(vec)[comedy].mean() > model.score(trained_vec)[comedy].mean()
+    after = ids_of(row_by_key(build_home(profile=_fresh(profile)), "top-picks"))
+    assert after != before
+    assert ModelVersion.objects.count() == 1
+
+
+@pytest.mark.parametrize("withdraw", ["delete", "down", "exclude", "hide"])
+def test_withdrawing_a_trained_on_signal_folds_the_profile_in_afresh(owner, cat, withdraw):
+    profile, model, trained_vec = _trained_setup(owner, cat)
+    first = cat.by_genre["drama"][2]
+    if withdraw == "delete":
+        catalog_services.rating_delete(profile=profile, title=first)
+    elif withdraw == "down":
+        catalog_services.rating_set(profile=profile, title=first, value="down")
+    elif withdraw == "exclude":
+        catalog_services.rating_exclude_set(profile=profile, title=first, exclude=True)
+    else:
+        catalog_services.title_hide(profile=profile, title=first)
+    taste, vec = foldin.profile_state(model, _fresh(profile))
+    # The trained vector remembers the withdrawn signal, so it is not served; the fresh fold-in
+    # is what a profile with the remaining signals gets.
+    assert not np.array_equal(vec, trained_vec)
+    art = artifacts.load(model.version)
+    art.without_profiles([profile.pk])
+    untrained = serving.ServingModel.from_artifacts(art)
+    assert np.array_equal(vec, foldin.profile_vector(untrained, profile.pk, taste, is_kids=False))
+    assert first.pk not in {p.title_id for p in taste.positives}
