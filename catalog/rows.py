@@ -308,9 +308,8 @@ def collection_specs(profile: Profile, *, now=None) -> list[RowSpec]:
     for collection_id, name, slug, description, position, title_id in rows:
         spec = specs.get(collection_id)
         if spec is None:
-            spec = specs[collection_id] = RowSpec(
-                f"collection-{slug}", name, description or f"Hand-picked by the Marquee team: {name}.", position=position
-            )
+            reason = description or f"Hand-picked by the Marquee team: {name}."
+            spec = specs[collection_id] = RowSpec(f"collection-{slug}", name, reason, position=position)
         if len(spec.items) < ROW_LIMIT:
             spec.items.append((title_id, f"Part of the collection “{name}”", None))
     return list(specs.values())

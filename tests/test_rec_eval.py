@@ -241,7 +241,7 @@ def test_evaluate_recommender_refuses_bad_input(tmp_path):
     bad.mkdir()
     (bad / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,x,4.0,5\n")
     (bad / "movies.csv").write_text("movieId,title,genres\n1,A (1999),Drama\n")
-    with pytest.raises(CommandError, match="ratings.csv line 2"):
+    with pytest.raises(CommandError, match=r"ratings\.csv line 2"):
         call_command("evaluate_recommender", "--data", str(bad))
     good = tmp_path / "good"
     _write_movielens(good)

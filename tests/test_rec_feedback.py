@@ -1,4 +1,4 @@
-""""Not for me", "Don't use this to recommend" and search as a taste signal (issue 9, reqs 5 and 7).
+""" "Not for me", "Don't use this to recommend" and search as a taste signal (issue 9, reqs 5 and 7).
 
 Each one: what the person sees (HTML with htmx and as a plain form, and the API), what training
 and serving make of it, the export, and the owner / other account / anonymous matrix.
@@ -61,7 +61,7 @@ def test_not_for_me_from_a_card_leaves_every_row_without_a_reload(owner, owner_c
     assert response.status_code == 200
     html = response.content.decode()
     # The card is replaced in place by a note with an undo: no reload.
-    assert 'data-hidden-title-id="%d"' % target.pk in html and 'value="unhide"' in html
+    assert f'data-hidden-title-id="{target.pk}"' in html and 'value="unhide"' in html
     assert HiddenTitle.objects.filter(profile=profile, title=target).exists()
     # Gone from every row of the home, My List included, and from "More like this".
     assert target.pk not in _home_ids(profile)
@@ -71,7 +71,7 @@ def test_not_for_me_from_a_card_leaves_every_row_without_a_reload(owner, owner_c
     back = owner_client.post(
         reverse("title-hide", args=[target.slug]), {"action": "unhide", "place": "card"}, headers={"HX-Request": "true"}
     )
-    assert back.status_code == 200 and 'data-title-id="%d"' % target.pk in back.content.decode()
+    assert back.status_code == 200 and f'data-title-id="{target.pk}"' in back.content.decode()
     assert target.pk in _home_ids(profile)
 
 
@@ -124,7 +124,7 @@ def test_not_for_me_leaves_search_suggestions_but_not_search(owner, owner_client
     suggest = owner_client.get(reverse("search-suggest"), {"q": "zanzi"}).content.decode()
     assert "Zanzibar" not in suggest
     results = owner_client.get(reverse("search"), {"q": "zanzibar"}).content.decode()
-    assert 'data-title-id="%d"' % title.pk in results  # asked for by name, it is still found
+    assert f'data-title-id="{title.pk}"' in results  # asked for by name, it is still found
 
 
 def test_hidden_api_owner_other_account_and_anonymous(owner, other, cat):
@@ -172,12 +172,13 @@ def test_dont_use_a_rating_stays_in_history_and_export_but_training_and_serving_
     assert rating.exclude_from_recommendations and rating.value == "love"
     # Still in the profile's history (the ratings page) and in the export.
     page = owner_client.get(reverse("my-ratings")).content.decode()
-    assert 'data-title-id="%d"' % loved.pk in page and "Not used to recommend" in page
+    assert f'data-title-id="{loved.pk}"' in page and "Not used to recommend" in page
     exported = {s.name: s for s in registry.sections()}["ratings"].export(user)
     assert [r["exclude_from_recommendations"] for r in exported if r["title_id"] == loved.pk] == [True]
     # Serving: no row or reason names it, and it is not a positive; training leaves it out.
     home = build_home(profile=_fresh(profile))
-    texts = [r.title for r in home.rows] + [r.reason for r in home.rows] + [i.reason for r in home.rows for i in r.items]
+    texts = [r.title for r in home.rows] + [r.reason for r in home.rows]
+    texts += [i.reason for r in home.rows for i in r.items]
     assert not [t for t in texts if loved.name in t]
     taste = foldin.tastes_for([profile.pk])[profile.pk]
     assert loved.pk not in {p.title_id for p in taste.positives}
@@ -194,7 +195,9 @@ def test_dont_use_a_viewing_from_history_and_the_api(owner, other, owner_client,
     user, profile = owner
     other_user, _ = other
     title = cat.by_genre["drama"][5]
-    catalog_services.viewing_record(profile=profile, title=title, episode=None, position_seconds=95, duration_seconds=100)
+    catalog_services.viewing_record(
+        profile=profile, title=title, episode=None, position_seconds=95, duration_seconds=100
+    )
     page = owner_client.get(reverse("history")).content.decode()
     assert "Don't use this to recommend" in page
     owner_client.post(reverse("title-exclude", args=[title.slug]), {"signal": "viewing", "exclude": "1"})
