@@ -54,9 +54,14 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The recommender's quality benchmark needs a MovieLens directory (ML_DATA); skipped without one.
+ML_DATA ?= ../shared/data/ml-latest-small
 bench: export DEBUG ?= true
 bench: $(VENV)/.dev
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@echo "== manage.py evaluate_recommender --data $(ML_DATA)"
+	@if [ -d "$(ML_DATA)" ]; then $(PY) manage.py evaluate_recommender --data "$(ML_DATA)"; \
+	else echo "skipped: $(ML_DATA) not found (set ML_DATA)"; fi
 
 worker: $(VENV)/.runtime
 	$(VENV)/bin/celery -A config worker --loglevel=info --concurrency=2

@@ -518,16 +518,16 @@ class _Generator:
         tagged_award = [i for i in live if any(tag == self.tag_ix["award winner"] for tag, _ in titles[i].tags)]
         awards = list(dict.fromkeys(tagged_award + r.sample(live, min(20, len(live)))))[:18]
         return [
-            CollectionPlan("Staff picks", "What our editors are watching this week.", 0, True, None, None,
+            CollectionPlan("Staff picks", "What our editors are watching this week.", 1, True, None, None,
                            r.sample(live, min(20, len(live)))),
-            CollectionPlan("Award winners", "Celebrated on the festival circuit.", 1, True, None, None, awards),
-            CollectionPlan("Family movie night", "Something everyone can enjoy.", 2, True, None, None,
+            CollectionPlan("Award winners", "Celebrated on the festival circuit.", 4, True, None, None, awards),
+            CollectionPlan("Family movie night", "Something everyone can enjoy.", 6, True, None, None,
                            r.sample(family, min(16, len(family)))),
             # Not live: it ended. Kept to show that curated rows expire.
-            CollectionPlan("Halloween frights", "Scares for the spooky season.", 3, True,
+            CollectionPlan("Halloween frights", "Scares for the spooky season.", 8, True,
                            self.now - timedelta(days=60), self.now - timedelta(days=20), horror[:15]),
             # Not live: switched off by an editor.
-            CollectionPlan("Summer blockbusters", "Big, loud and fun.", 4, False, None, None,
+            CollectionPlan("Summer blockbusters", "Big, loud and fun.", 10, False, None, None,
                            r.sample(live, min(12, len(live)))),
         ]  # fmt: skip
 

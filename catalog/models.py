@@ -159,7 +159,11 @@ class Collection(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
     description = models.CharField(max_length=300, blank=True)
-    position = models.PositiveSmallIntegerField(default=0, help_text="Lower comes first on the home page")
+    position = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Where the row sits on a personalized home: this many rows below Continue watching, Top picks "
+        "and My List (0 = right after them). Lower comes first.",
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -203,7 +207,7 @@ class CollectionItem(models.Model):
 
 
 class RatingValue(models.TextChoices):
-    DOWN = "down", "Not for me"
+    DOWN = "down", "Didn't like this"
     UP = "up", "I like this"
     LOVE = "love", "Love this!"
 

@@ -342,7 +342,7 @@ def title_performance(request, pk: int):
     if stats is not None and not suppressed:
         chart = charts.bar_chart(
             title=f"Ratings of {title.name}",
-            labels=["Not for me", "Like", "Love"],
+            labels=["Disliked", "Liked", "Loved"],
             series=[("Ratings", [stats.down, stats.up, stats.love])],
             percent=False,
         )

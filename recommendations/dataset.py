@@ -360,7 +360,12 @@ def assemble(params: HybridParams | None = None) -> TrainingData:
     )
     users, items, strength, ts, raw = load_interactions(profile_ids, title_ids, params)
     if params.weighted:
-        rec = signals.recency(ts, half_life_days=params.half_life_days, floor=params.recency_floor)
+        now = None
+        if params.recency_reference == "profile" and len(users):
+            latest = np.full(len(profile_ids), -np.inf)
+            np.maximum.at(latest, users, ts)
+            now = latest[users]
+        rec = signals.recency(ts, now=now, half_life_days=params.half_life_days, floor=params.recency_floor)
         weights = (strength * rec).astype(np.float32)
     else:
         weights = np.ones(len(users), dtype=np.float32)

@@ -342,6 +342,9 @@ def profile_vector(model: ServingModel, profile_id: int, taste: Taste, *, is_kid
         vec = model.user_feature_vecs.get(name)
         if vec is not None:
             start = start + vec
+    if model.params.foldin_init_scale > 0 and len(rows_a):
+        mean = (model.item_vecs[rows_a] * weights_a[:, None]).sum(axis=0) / max(float(weights_a.sum()), 1e-9)
+        start = start + model.params.foldin_init_scale * mean
     u = _one_user(model).warp(start, rows_a, weights_a, epochs=model.params.foldin_epochs, seed=seed)
     neg = np.asarray([r for r, _ in neg_all if r is not None], dtype=np.int64)
     return _push_away(model, u, rows_a, neg, seed)

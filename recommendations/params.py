@@ -26,6 +26,11 @@ class HybridParams:
     user_alpha: float = 1e-6
     max_sampled: int = 30
     epochs: int = 30
+    # A fit visits at most this many positives (epochs x positives): big data gets fewer epochs.
+    epoch_budget: int = 20_000_000
+    # The evaluation (split) fit learns from a seeded sample of profiles holding at most this
+    # many positives: it only measures, and the promotion gate compares like with like.
+    eval_max_positives: int = 500_000
     # Log-popularity added to every item's bias after fitting (0 = off).
     popularity_prior: float = 0.0
     random_state: int = 42
@@ -44,6 +49,9 @@ class HybridParams:
     weighted: bool = True
     half_life_days: float = signals.HALF_LIFE_DAYS
     recency_floor: float = signals.RECENCY_FLOOR
+    # Age measured from the newest interaction in the data ("data"), or from each profile's own
+    # newest ("profile": a returning viewer's latest taste weighs most, however long the pause).
+    recency_reference: str = "data"
     # > 0: down ratings become weak positives of this strength (an experiment; 0 = negatives).
     down_strength: float = 0.0
 
@@ -54,6 +62,9 @@ class HybridParams:
     foldin_update_epochs: int = 10
     # The fold-in's learning rate; 0 = the model's own `learning_rate`.
     foldin_learning_rate: float = 0.0
+    # > 0: a new profile starts from this times the weighted mean of its positives' item vectors
+    # (plus its user features) before the WARP epochs; 0 = from its user features alone.
+    foldin_init_scale: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)

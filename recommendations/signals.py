@@ -42,11 +42,12 @@ SEARCH_ROW_DAYS = 14
 def recency(
     timestamps: np.ndarray,
     *,
-    now: float | None = None,
+    now: float | np.ndarray | None = None,
     half_life_days: float = HALF_LIFE_DAYS,
     floor: float = RECENCY_FLOOR,
 ) -> np.ndarray:
-    """Weights in [floor, 1] for epoch-second timestamps; `now` defaults to the newest one."""
+    """Weights in [floor, 1] for epoch-second timestamps; `now` (a scalar, or one reference per
+    timestamp) defaults to the newest one."""
     timestamps = np.asarray(timestamps, dtype=np.float64)
     if len(timestamps) == 0:
         return np.zeros(0, dtype=np.float64)

@@ -38,6 +38,7 @@ __all__ = ["HybridParams", "current_params", "train_and_register"]
 log = logging.getLogger(__name__)
 
 EVAL_MAX_USERS = 3000  # evaluation cost is bounded whatever the number of profiles
+MIN_EPOCHS = 5
 
 
 class TrainingError(Exception):
@@ -69,10 +70,33 @@ def fit_hybrid(
         user_features=user_features,
         item_features=item_features,
         sample_weight=sample_weight if params.loss in ("warp", "bpr", "logistic") else None,
-        epochs=params.epochs,
+        epochs=epochs_for(params, interactions.nnz),
         num_threads=params.num_threads,
     )
     return model
+
+
+def epochs_for(params: HybridParams, n_positives: int) -> int:
+    """`params.epochs`, fewer when the data is big: a fit visits at most `epoch_budget` positives.
+
+    Each epoch over a large catalog already updates every item many times, and the fit is
+    linear in positives x epochs: this keeps a retrain within the task's time limit as the
+    audience grows (bench/README.md has the figures).
+    """
+    if n_positives <= 0:
+        return params.epochs
+    return int(max(min(params.epochs, MIN_EPOCHS), min(params.epochs, params.epoch_budget // n_positives)))
+
+
+def _evaluation_profiles(data: TrainingData, test_mask: np.ndarray, cap: int) -> np.ndarray:
+    """Bool mask over positives: those of a seeded random set of profiles holding at most `cap`
+    positives (all of them below it). The split model only measures: it need not see everybody."""
+    if len(data.users) <= cap:
+        return np.ones(len(data.users), dtype=bool)
+    per_user = np.bincount(data.users, minlength=len(data.profile_ids))
+    order = np.random.default_rng(0).permutation(len(data.profile_ids))
+    keep = order[np.cumsum(per_user[order]) <= cap]
+    return np.isin(data.users, keep)
 
 
 def item_representations(model, item_features, params: HybridParams, train: sp.spmatrix):
@@ -90,9 +114,10 @@ def score_split(params: HybridParams, data: TrainingData) -> tuple[dict, dict, d
     from .evaluation import evaluate, matrix_scorer, popularity_scorer, temporal_split
 
     test_mask = temporal_split(data.users, data.timestamps)
-    train_i, train_w = data.interactions(~test_mask)
-    test_i, _ = data.interactions(test_mask)
-    users = np.unique(data.users[test_mask])
+    sample = _evaluation_profiles(data, test_mask, params.eval_max_positives)
+    train_i, train_w = data.interactions(~test_mask & sample)
+    test_i, _ = data.interactions(test_mask & sample)
+    users = np.unique(data.users[test_mask & sample])
     if len(users) > EVAL_MAX_USERS:
         users = np.sort(np.random.default_rng(0).choice(users, EVAL_MAX_USERS, replace=False))
     model = fit_hybrid(params, train_i, train_w, user_features=data.user_features, item_features=data.item_features)
@@ -100,7 +125,12 @@ def score_split(params: HybridParams, data: TrainingData) -> tuple[dict, dict, d
     _, user_vecs = model.get_user_representations(data.user_features)
     metrics = evaluate(matrix_scorer(user_vecs, item_vecs, item_bias), train_i, test_i, users=users)
     baseline = evaluate(popularity_scorer(evaluation.popularity_scores(train_i)), train_i, test_i, users=users)
-    split = {"train": int((~test_mask).sum()), "test": int(test_mask.sum()), "eval_users": len(users)}
+    split = {
+        "train": int((~test_mask & sample).sum()),
+        "test": int((test_mask & sample).sum()),
+        "eval_users": len(users),
+        "eval_epochs": epochs_for(params, train_i.nnz),
+    }
     return metrics, baseline, split
 
 
@@ -194,6 +224,7 @@ def train_and_register(*, trigger: str, params: HybridParams | None = None) -> M
             "assembly_seconds": round(assembly_seconds, 3),
             "evaluation_seconds": round(eval_seconds, 3),
             "fit_seconds": round(fit_seconds, 3),
+            "epochs": epochs_for(params, all_i.nnz),
         }
         meta = {"params": params.to_dict(), "counts": counts, "metrics": metrics, "baseline_metrics": baseline}
         artifacts.save(build_artifacts(mv.version, model, params, data, meta))

@@ -160,3 +160,47 @@ def test_player_plays_and_sends_heartbeats(page, live_server):
     assert activity.position_seconds >= 10
     assert activity.duration_seconds == 60
     assert page.csp_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_not_for_me_from_a_card_without_a_reload_and_undo(page, live_server):
+    from catalog.models import HiddenTitle
+
+    from .conftest import make_account
+
+    _, profile = make_account("picky")
+    titles = [TitleFactory(name=f"Arrival {i}", maturity_rating=MaturityRating.PG) for i in range(4)]
+    target = titles[0]
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "picky")
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/profiles/")
+    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
+    page.wait_for_url(f"{live_server.url}/")
+
+    card = page.locator(f'section[data-row="new-arrivals"] article[data-title-id="{target.pk}"]')
+    card.hover()
+    page.evaluate("() => { window.__marker = 'same page'; }")
+    card.locator("button.card-hide-button").click()
+    note = page.locator(f'[data-hidden-title-id="{target.pk}"]')
+    note.wait_for()
+    assert "won't be recommended to you" in note.inner_text()
+    # No reload: the marker set on this page survives, and the URL did not change.
+    assert page.evaluate("() => window.__marker") == "same page"
+    assert HiddenTitle.objects.filter(profile=profile, title=target).exists()
+
+    # Undo brings the card back in place; a reload then shows it in its row again.
+    note.locator("button[value=unhide]").click()
+    page.locator(f'article.poster-card[data-title-id="{target.pk}"]').wait_for()
+    assert not HiddenTitle.objects.filter(profile=profile).exists()
+
+    # Hide again and reload: the title is gone from every row.
+    page.locator(f'article[data-title-id="{target.pk}"] button.card-hide-button').first.click()
+    page.locator(f'[data-hidden-title-id="{target.pk}"]').wait_for()
+    page.reload()
+    assert page.locator(f'[data-title-id="{target.pk}"]').count() == 0
+    assert page.locator(f'[data-title-id="{titles[1].pk}"]').count() >= 1
+    assert page.csp_errors == []
