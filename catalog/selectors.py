@@ -151,11 +151,15 @@ def hidden_title_ids(profile: Profile) -> QuerySet:
 
 
 def hidden_titles_for_profile(profile: Profile) -> QuerySet:
-    """Titles the profile marked "Not for me", newest first (whatever their visibility now: the
-    profile must always be able to undo its own choice)."""
+    """Titles the profile marked "Not for me", newest first, only titles it may (still) see: a
+    title above its limit now is hidden from it anyway, and its name must not show either."""
     from .models import HiddenTitle
 
-    return HiddenTitle.objects.filter(profile=profile).select_related("title").order_by("-created_at", "-id")
+    return (
+        HiddenTitle.objects.filter(profile=profile, title__in=visible_titles(profile))
+        .select_related("title")
+        .order_by("-created_at", "-id")
+    )
 
 
 def viewing_history_for_profile(profile: Profile) -> QuerySet:

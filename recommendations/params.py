@@ -24,8 +24,8 @@ class HybridParams:
     learning_schedule: str = "adagrad"
     item_alpha: float = 1e-6
     user_alpha: float = 1e-6
-    max_sampled: int = 30
-    epochs: int = 30
+    max_sampled: int = 60
+    epochs: int = 20
     # A fit visits at most this many positives (epochs x positives): big data gets fewer epochs.
     epoch_budget: int = 20_000_000
     # The evaluation (split) fit learns from a seeded sample of profiles holding at most this
@@ -42,7 +42,7 @@ class HybridParams:
     # Each item's metadata features sum to this, beside an identity weight of 1.
     meta_weight: float = 1.0
     # Tags per title (its heaviest); 0 = no tag features.
-    top_tags: int = 10
+    top_tags: int = 3
     # Scale each item's feature row to sum 1 (lightfm.data.Dataset's default; dilutes identity).
     normalize_item_features: bool = False
     # Sample weights = strength x recency (signals); False = every positive weighs 1.
@@ -57,7 +57,7 @@ class HybridParams:
 
     # --- serving: a profile the model has never seen, or one that changed since training, is
     # folded in by WARP steps on its vector against the fixed item vectors (recommendations.foldin)
-    foldin_epochs: int = 30
+    foldin_epochs: int = 10
     # Epochs applied to a trained vector for what changed since training.
     foldin_update_epochs: int = 10
     # The fold-in's learning rate; 0 = the model's own `learning_rate`.

@@ -53,7 +53,7 @@ def fit_hybrid(
     user_features: sp.csr_matrix | None,
     item_features: sp.csr_matrix | None,
 ):
-    from lightfm import LightFM  # imported lazily: the web process never needs it
+    from lightfm import LightFM  # lazily: a web process loads it only when it first folds a profile in
 
     model = LightFM(
         no_components=params.no_components,
