@@ -10,7 +10,7 @@ PORT ?= 8000
 help:
 	@echo "make demo   - set up everything and serve http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test   - run the whole test suite (DATABASE_URL / REDIS_URL select real services)"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff, import-linter contracts, mypy on services and selectors"
 	@echo "make bench  - run the benchmarks in bench/ (prints figures)"
 
 $(VENV)/bin/python:
@@ -49,6 +49,8 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .

@@ -1,13 +1,10 @@
 """The active profile: which viewer of the signed-in account is watching.
 
-It lives in the session under SESSION_KEY. The middleware resolves it lazily to
-`request.profile` (None when not signed in, not chosen, or not this account's), so a stale
-or forged id in the session can never reach another account's profile.
+It lives in the session under SESSION_KEY. The middleware resolves it on every request into
+`request.profile` (None when not signed in, not chosen, or not this account's), so a stale or
+forged id in the session can never reach another account's profile. Views that need one use
+`common.decorators.profile_required`.
 """
-
-from functools import wraps
-
-from django.shortcuts import redirect
 
 from .models import Profile
 
@@ -35,19 +32,3 @@ def activate_profile(request, profile: Profile) -> None:
 def deactivate_profile(request) -> None:
     request.session.pop(SESSION_KEY, None)
     request.profile = None
-
-
-def profile_required(view):
-    """Signed in and a profile of this account chosen; otherwise log in, or pick one."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            from django.contrib.auth.views import redirect_to_login
-
-            return redirect_to_login(request.get_full_path())
-        if request.profile is None:
-            return redirect("profile-picker")
-        return view(request, *args, **kwargs)
-
-    return wrapper

@@ -14,8 +14,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
-from config.rest import SignupThrottle, TokenThrottle, django_errors_to_drf, error_responses
+from api.errors import django_errors_to_drf, error_responses
+from api.lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
+from api.throttles import SignupThrottle, TokenThrottle
 
 from . import selectors, services
 from .models import Profile

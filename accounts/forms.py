@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
-from privacy.models import PURPOSE_EXPLANATIONS, Purpose
+from privacy.consent import PURPOSE_EXPLANATIONS, Purpose
 
 from .maturity import ADULT_DEFAULT_LEVEL, KIDS_MAX_LEVEL, MaturityLevel
 from .models import Profile, User

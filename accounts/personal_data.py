@@ -7,12 +7,15 @@ to their owner and purged after a short retention.
 
 from datetime import timedelta
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from rest_framework.authtoken.models import Token
 
+from accounts.models import Profile, User
 from privacy import registry
 
 # Security data: long enough to enforce the login lockout, short enough not to become a log.
-SECURITY_LOG_RETENTION = timedelta(hours=getattr(settings, "SECURITY_LOG_RETENTION_HOURS", 24))
+SECURITY_LOG_RETENTION = timedelta(hours=settings.SECURITY_LOG_RETENTION_HOURS)
 
 
 def _account_export(account) -> dict:
@@ -28,15 +31,11 @@ def _account_export(account) -> dict:
 
 
 def _account_erase(account) -> int:
-    from accounts.models import User
-
     deleted, _ = User.objects.filter(pk=account.pk).delete()
     return 1 if deleted else 0
 
 
 def _profiles_export(account) -> list[dict]:
-    from accounts.models import Profile
-
     return [
         {
             "id": p.pk,
@@ -52,40 +51,30 @@ def _profiles_export(account) -> list[dict]:
 
 
 def _profiles_erase(account) -> int:
-    from accounts.models import Profile
-
     # Raw queryset delete: the "at least one profile" rule guards people, not erasure.
     return Profile.objects.filter(account=account).delete()[1].get("accounts.Profile", 0)
 
 
 def _profiles_count(account) -> int:
-    from accounts.models import Profile
-
     return Profile.objects.filter(account=account).count()
 
 
 def _tokens_export(account) -> list[dict]:
-    from rest_framework.authtoken.models import Token
-
     # The key itself is a credential: only that a token exists and since when.
     return [{"created": t.created.isoformat()} for t in Token.objects.filter(user=account)]
 
 
 def _tokens_erase(account) -> int:
-    from rest_framework.authtoken.models import Token
-
     return Token.objects.filter(user=account).delete()[0]
 
 
-def _axes_models():
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
-    return AccessAttempt, AccessLog, AccessFailureLog
+# What django-axes keeps about sign-in attempts, by username.
+AXES_MODELS = (AccessAttempt, AccessLog, AccessFailureLog)
 
 
 def _sign_ins_export(account) -> list[dict]:
     rows = []
-    for model in _axes_models():
+    for model in AXES_MODELS:
         for a in model.objects.filter(username=account.username).order_by("attempt_time"):
             rows.append(
                 {
@@ -99,16 +88,16 @@ def _sign_ins_export(account) -> list[dict]:
 
 
 def _sign_ins_erase(account) -> int:
-    return sum(m.objects.filter(username=account.username).delete()[0] for m in _axes_models())
+    return sum(m.objects.filter(username=account.username).delete()[0] for m in AXES_MODELS)
 
 
 def _sign_ins_count(account) -> int:
-    return sum(m.objects.filter(username=account.username).count() for m in _axes_models())
+    return sum(m.objects.filter(username=account.username).count() for m in AXES_MODELS)
 
 
 def _sign_ins_purge(now) -> int:
     cutoff = now - SECURITY_LOG_RETENTION
-    return sum(m.objects.filter(attempt_time__lt=cutoff).delete()[0] for m in _axes_models())
+    return sum(m.objects.filter(attempt_time__lt=cutoff).delete()[0] for m in AXES_MODELS)
 
 
 def register() -> None:

@@ -7,7 +7,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from privacy.models import Purpose
+from privacy.consent import Purpose
 
 from .maturity import MaturityLevel
 from .models import Profile, User

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from privacy import consent
 
@@ -88,3 +89,12 @@ def profile_delete(*, profile: Profile) -> None:
     if Profile.objects.filter(account_id=profile.account_id).count() <= 1:
         raise ValidationError("An account needs at least one profile.")
     profile.delete()
+
+
+def profile_engagement_touch(*, profile_ids) -> int:
+    """Move the engagement stamp of these profiles (ids, or a values() subquery): whatever taste
+    was derived from their signals (the recommender's cached taste and vector) is stale now.
+
+    The one way to say "this profile's signals changed": every write of a signal calls it.
+    """
+    return Profile.objects.filter(pk__in=profile_ids).update(engagement_stamp=F("engagement_stamp") + 1)

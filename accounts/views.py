@@ -5,18 +5,16 @@ Thin views: forms validate, accounts.services and privacy.consent write, selecto
 Django's own views, routed in accounts/urls.py with templates under templates/registration/.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from common.http import svg_response
 
 from . import selectors, services
 from .active import SESSION_KEY, activate_profile, deactivate_profile
@@ -158,14 +156,5 @@ def profile_delete(request, pk: int):
 @require_safe
 def profile_avatar(request, pk: int):
     profile = selectors.profile_get_for_account(account=request.user, profile_id=pk)
-    svg = avatar_svg(initial=profile.initial, color=profile.avatar_color)
-    etag = '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(svg, content_type="image/svg+xml")
-    response["ETag"] = etag
-    # Private: it sits behind a login. Short max-age because a rename keeps the same URL;
-    # after that the ETag makes revalidation cheap.
-    patch_cache_control(response, private=True, max_age=600)
-    return response
+    # Short max-age because a rename keeps the same URL; after that the ETag makes revalidation cheap.
+    return svg_response(request, avatar_svg(initial=profile.initial, color=profile.avatar_color), max_age=600)

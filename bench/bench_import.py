@@ -22,7 +22,7 @@ DEFAULT_DATA = "/work/shared/data/ml-latest-small"
 
 def child(url: str, data: str) -> None:
     setup_django(url)
-    from catalog.movielens import movielens_import
+    from catalog.importing.movielens import movielens_import
 
     started = time.perf_counter()
     summary = movielens_import(directory=data)

@@ -131,7 +131,7 @@ def _cold_lists(sm, split, title_of, movie_of, now, params, scale) -> dict:
     """Each cold user's top 10 from `foldin.profile_vector` on its first 5 ratings (as the home)."""
     import numpy as np
 
-    from catalog.movielens import stars_to_value
+    from catalog.importing.movielens import stars_to_value
     from recommendations import foldin, serving, signals
 
     movie_row = np.asarray([movie_of.get(int(t), -1) for t in sm.title_ids])
@@ -187,7 +187,7 @@ def main() -> None:
     django.setup()
     import numpy as np
 
-    from catalog.movielens import parse_dataset
+    from catalog.importing.movielens import parse_dataset
     from recommendations import benchmark
 
     if args.trials:

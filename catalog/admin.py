@@ -8,12 +8,12 @@ recommender's cache stamp and the consent rules right.
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from . import services
 from .models import (
     Collection,
     CollectionItem,
@@ -30,25 +30,6 @@ from .models import (
     TitleTag,
     ViewingActivity,
 )
-
-
-@transaction.atomic
-def collection_add_titles(*, collection: Collection, titles) -> int:
-    """Append titles to the end of a collection, skipping those already in it. Returns how many were added."""
-    # Lock the collection so two editors appending at once do not get the same positions.
-    Collection.objects.select_for_update().filter(pk=collection.pk).first()
-    present = set(collection.items.values_list("title_id", flat=True))
-    next_position = (collection.items.aggregate(m=Max("position"))["m"] or 0) + 1 if present else 0
-    new = []
-    for title in titles:
-        if title.pk in present:
-            continue
-        present.add(title.pk)
-        new.append(CollectionItem(collection=collection, title=title, position=next_position))
-        next_position += 1
-    CollectionItem.objects.bulk_create(new)
-    return len(new)
-
 
 # --- Catalog --------------------------------------------------------------------------------
 
@@ -144,7 +125,7 @@ class TitleAdmin(admin.ModelAdmin):
             form = AddToCollectionForm(request.POST)
             if form.is_valid():
                 collection = form.cleaned_data["collection"]
-                added = collection_add_titles(collection=collection, titles=queryset.order_by("name", "id"))
+                added = services.collection_add_titles(collection=collection, titles=queryset.order_by("name", "id"))
                 self.message_user(
                     request,
                     f"{added} title(s) added to “{collection}” ({queryset.count() - added} already there).",

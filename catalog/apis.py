@@ -3,7 +3,7 @@
 Thin views over the same selectors and services as the HTML pages: every title comes from
 `visible_titles(profile)` / `title_get_for_profile` (so a kids profile's limit holds), every
 write from `catalog.services` (so the consent gates and the engagement stamp hold), and every
-profile from `profile_for_request` (so another account's profile is a 404).
+profile from `accounts.selectors.profile_get_for_account` (another account's profile is a 404).
 """
 
 from django.db import transaction
@@ -16,14 +16,22 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import profile_for_request
 from accounts.models import Profile
-from config.rest import Pagination, error_responses
+from accounts.selectors import profile_get_for_account
+from api.errors import error_responses
+from api.pagination import Pagination
 
 from . import services
 from .filters import TitleFilter
 from .models import Credit, Episode, HiddenTitle, ListEntry, Rating, Season, ViewingActivity
-from .selectors import title_get_for_profile, visible_titles
+from .search import normalize_query
+from .selectors import (
+    hidden_titles_for_profile,
+    list_entries_for_profile,
+    ratings_for_profile,
+    title_get_for_profile,
+    visible_titles,
+)
 from .serializers import (
     ExcludeInputSerializer,
     HiddenTitleSerializer,
@@ -61,7 +69,7 @@ def catalog_profile(request) -> Profile | None:
             raise exceptions.ValidationError({"profile": ["A profile id is a whole number."]})
         if not request.user.is_authenticated:
             raise exceptions.NotFound()
-        return profile_for_request(request, int(raw))
+        return profile_get_for_account(account=request.user, profile_id=int(raw))
     session_profile = getattr(request._request, "profile", None)
     # Only the session's own user: a token caller must never inherit a browser's other account.
     if session_profile is not None and request.user.is_authenticated and session_profile.account_id == request.user.pk:
@@ -102,7 +110,7 @@ class TitleListApi(generics.ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         response = self.list(request, *args, **kwargs)
-        query = " ".join(request.query_params.get("search", "").split())
+        query = normalize_query(request.query_params.get("search"))
         if query and self.profile is not None and request.query_params.get("page", "1") == "1":
             # Like the search page: a real query on the first page is one search.
             services.search_record(profile=self.profile, query=query, result_count=response.data["count"])
@@ -139,7 +147,7 @@ _VISIBLE_TITLE = "The title must be visible to that profile (else 404)."
 
 def _profile_and_title(request, pid: int, title_id: int):
     """The caller's profile and a title it may see; 404 for another account's or a hidden one."""
-    profile = profile_for_request(request, pid)
+    profile = profile_get_for_account(account=request.user, profile_id=pid)
     return profile, title_get_for_profile(profile=profile, pk=title_id)
 
 
@@ -148,16 +156,21 @@ def _created_or_ok(created: bool) -> int:
 
 
 class _ProfileListApi(generics.ListAPIView):
-    """A paginated list of one of the caller's profiles' rows, limited to titles it may see."""
+    """A paginated list of one of the caller's profiles' rows: the selector its page uses (so
+    the API and the page agree, titles it may no longer see included or not alike)."""
 
     permission_classes = [IsAuthenticated]
-    model: type = None  # Rating, ListEntry or ViewingActivity
+    model: type = None  # Rating, ListEntry, HiddenTitle or ViewingActivity
+    # The page's selector (profile -> queryset); None: the profile's rows of `model`, newest first.
+    selector = None
     ordering: tuple[str, ...] = ()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no profile
             return self.model.objects.none()
-        profile = profile_for_request(self.request, self.kwargs["pid"])
+        profile = profile_get_for_account(account=self.request.user, profile_id=self.kwargs["pid"])
+        if self.selector is not None:
+            return type(self).selector(profile)
         return (
             self.model.objects.filter(profile=profile, title__in=visible_titles(profile))
             .select_related("title")
@@ -169,7 +182,7 @@ class _ProfileListApi(generics.ListAPIView):
 class RatingListApi(_ProfileListApi):
     serializer_class = RatingSerializer
     model = Rating
-    ordering = ("-updated_at", "-id")
+    selector = staticmethod(ratings_for_profile)
 
     @extend_schema(
         operation_id="profiles_ratings_list",
@@ -225,7 +238,7 @@ class RatingDetailApi(APIView):
 class HiddenListApi(_ProfileListApi):
     serializer_class = HiddenTitleSerializer
     model = HiddenTitle
-    ordering = ("-created_at", "-id")
+    selector = staticmethod(hidden_titles_for_profile)
 
     @extend_schema(
         operation_id="profiles_hidden_list",
@@ -274,7 +287,7 @@ class HiddenItemApi(APIView):
 class MyListApi(_ProfileListApi):
     serializer_class = ListEntrySerializer
     model = ListEntry
-    ordering = ("-added_at", "-id")
+    selector = staticmethod(list_entries_for_profile)
 
     @extend_schema(
         operation_id="profiles_my_list_list",
@@ -344,7 +357,7 @@ class ViewingApi(_ProfileListApi):
         responses={202: ViewingRecordedSerializer, **error_responses(400, 401, 404, 429)},
     )
     def post(self, request, pid: int):
-        profile = profile_for_request(request, pid)
+        profile = profile_get_for_account(account=request.user, profile_id=pid)
         serializer = ViewingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -1,31 +1,24 @@
-"""Filters for the titles endpoint. They narrow a queryset that is already limited to what the
-caller may see (catalog.selectors.visible_titles); they never widen it."""
+"""Filters: the titles endpoint's, the browse page's (filters and their form) and the ratings
+page's. They narrow a queryset that is already limited to what the caller may see
+(catalog.selectors.visible_titles); they never widen it."""
 
 import django_filters
-from django.db.models import Case, IntegerField, Q, When
+from django import forms
+from django.db.models import Case, F, IntegerField, When
 
-from .models import Genre, Title, TitleKind
+from accounts.maturity import MaturityLevel
 
-SEARCH_MAX_LENGTH = 200
+from .models import Genre, RatingValue, Title, TitleKind
+from .search import normalize_query, search_titles
+from .selectors import titles_with_popularity
+
 # Ranked search results taken into account; enough for any client that pages through them.
 SEARCH_LIMIT = 500
 
 
 def search_ids(*, profile, query: str) -> list[int]:
-    """Ids of the matching titles, best first, through catalog.search when it exists."""
-    try:
-        from .search import search_titles
-    except ImportError:  # the search module is optional; a plain name match stands in
-        search_titles = None
-    if search_titles is not None:
-        return [title.pk for title in search_titles(profile=profile, query=query, limit=SEARCH_LIMIT)]
-    from .selectors import visible_titles
-
-    return list(
-        visible_titles(profile)
-        .filter(Q(name__icontains=query) | Q(synopsis__icontains=query))
-        .values_list("pk", flat=True)[:SEARCH_LIMIT]
-    )
+    """Ids of the matching titles, best first."""
+    return [title.pk for title in search_titles(profile=profile, query=query, limit=SEARCH_LIMIT)]
 
 
 class TitleFilter(django_filters.FilterSet):
@@ -54,7 +47,7 @@ class TitleFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
 
     def filter_search(self, queryset, name, value):
-        query = " ".join(value.split())[:SEARCH_MAX_LENGTH]
+        query = normalize_query(value)
         if not query:
             return queryset
         ids = search_ids(profile=self.profile, query=query)
@@ -62,3 +55,86 @@ class TitleFilter(django_filters.FilterSet):
             return queryset.none()
         rank = Case(*[When(pk=pk, then=position) for position, pk in enumerate(ids)], output_field=IntegerField())
         return queryset.filter(pk__in=ids).annotate(search_rank=rank).order_by("search_rank")
+
+
+# --- The browse page ----------------------------------------------------------------------
+
+YEAR_MIN, YEAR_MAX = 1870, 2100
+
+
+class BrowseForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("year_from"), cleaned.get("year_to")
+        if start is not None and end is not None and start > end:
+            self.add_error("year_to", "“To” must not be before “From”.")
+        return cleaned
+
+
+class YearFilter(django_filters.NumberFilter):
+    # An integer field with bounds: a decimal or a 30-digit "year" is a form error, not a
+    # database overflow.
+    field_class = forms.IntegerField
+
+
+SORTS = {
+    "popular": ("Most popular", [F("popularity").desc(), "name", "pk"]),
+    "newest": ("Newest added", [F("date_added").desc(), "-pk"]),
+    "year": ("Release year (newest)", [F("year").desc(nulls_last=True), "name", "pk"]),
+    "name": ("Name A–Z", ["name", "pk"]),
+}
+DEFAULT_SORT = "popular"
+
+
+class BrowseFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=TitleKind.choices, empty_label="Films and series", label="Type")
+    year_from = YearFilter(
+        field_name="year", lookup_expr="gte", label="From year", min_value=YEAR_MIN, max_value=YEAR_MAX
+    )
+    year_to = YearFilter(field_name="year", lookup_expr="lte", label="To year", min_value=YEAR_MIN, max_value=YEAR_MAX)
+    maturity = django_filters.ChoiceFilter(
+        field_name="maturity_level",
+        lookup_expr="lte",
+        choices=MaturityLevel.choices,
+        empty_label="Any maturity",
+        label="Maturity up to",
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        empty_label=None,
+        label="Sort by",
+        method="sort_by",
+    )
+
+    class Meta:
+        form = BrowseForm
+        fields: list[str] = []
+
+    def __init__(self, *args, profile=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if profile is not None:
+            # Only the levels this profile may reach; the queryset is already capped anyway.
+            self.filters["maturity"].extra["choices"] = [
+                (value, label) for value, label in MaturityLevel.choices if value <= profile.maturity_limit
+            ]
+
+    def sort_by(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, after the filters, with a default
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
+        if sort == "popular":
+            queryset = titles_with_popularity(queryset)
+        return queryset.order_by(*SORTS[sort][1])
+
+
+# --- The ratings page ---------------------------------------------------------------------
+
+
+class RatingFilterForm(forms.Form):
+    value = forms.ChoiceField(
+        choices=[("", "All ratings"), *RatingValue.choices, ("excluded", "Not used to recommend")],
+        required=False,
+        label="Show",
+    )

@@ -311,9 +311,13 @@ class SearchClick(models.Model):
         return f"from search: {self.title}"
 
 
+# The longest search kept (and searched: catalog.search.normalize_query cuts there).
+SEARCH_QUERY_MAX_LENGTH = 200
+
+
 class SearchQuery(models.Model):
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="searches")
-    query = models.CharField(max_length=200)
+    query = models.CharField(max_length=SEARCH_QUERY_MAX_LENGTH)
     result_count = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -7,8 +7,11 @@ Called from CatalogConfig.ready(). Engagement hangs off profiles; every callback
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
 
+from accounts.models import Profile
+from accounts.services import profile_engagement_touch
+from catalog import models
+from catalog.services import search_history_delete, viewing_delete
 from privacy import registry
 
 
@@ -16,15 +19,8 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def _models():
-    from catalog import models
-
-    return models
-
-
 def _ratings_export(account) -> list[dict]:
-    m = _models()
-    qs = m.Rating.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    qs = models.Rating.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
     return [
         {
             "profile_id": r.profile_id,
@@ -41,9 +37,8 @@ def _ratings_export(account) -> list[dict]:
 
 
 def _viewing_export(account) -> list[dict]:
-    m = _models()
     qs = (
-        m.ViewingActivity.objects.filter(profile__account=account)
+        models.ViewingActivity.objects.filter(profile__account=account)
         .select_related("title", "episode__season")
         .order_by("profile_id", "id")
     )
@@ -65,8 +60,7 @@ def _viewing_export(account) -> list[dict]:
 
 
 def _list_export(account) -> list[dict]:
-    m = _models()
-    qs = m.ListEntry.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    qs = models.ListEntry.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
     return [
         {"profile_id": e.profile_id, "title_id": e.title_id, "title": e.title.name, "added_at": _iso(e.added_at)}
         for e in qs
@@ -74,8 +68,7 @@ def _list_export(account) -> list[dict]:
 
 
 def _searches_export(account) -> list[dict]:
-    m = _models()
-    qs = m.SearchQuery.objects.filter(profile__account=account).order_by("profile_id", "id")
+    qs = models.SearchQuery.objects.filter(profile__account=account).order_by("profile_id", "id")
     return [
         {"profile_id": s.profile_id, "query": s.query, "result_count": s.result_count, "created_at": _iso(s.created_at)}
         for s in qs
@@ -83,8 +76,9 @@ def _searches_export(account) -> list[dict]:
 
 
 def _hidden_export(account) -> list[dict]:
-    m = _models()
-    qs = m.HiddenTitle.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    qs = (
+        models.HiddenTitle.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    )
     return [
         {"profile_id": h.profile_id, "title_id": h.title_id, "title": h.title.name, "hidden_at": _iso(h.created_at)}
         for h in qs
@@ -92,8 +86,9 @@ def _hidden_export(account) -> list[dict]:
 
 
 def _search_clicks_export(account) -> list[dict]:
-    m = _models()
-    qs = m.SearchClick.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    qs = (
+        models.SearchClick.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+    )
     return [
         {"profile_id": c.profile_id, "title_id": c.title_id, "title": c.title.name, "opened_at": _iso(c.created_at)}
         for c in qs
@@ -102,62 +97,52 @@ def _search_clicks_export(account) -> list[dict]:
 
 def _eraser(model_name: str):
     def erase(account) -> int:
-        return getattr(_models(), model_name).objects.filter(profile__account=account).delete()[0]
+        return getattr(models, model_name).objects.filter(profile__account=account).delete()[0]
 
     return erase
 
 
 def _counter(model_name: str):
     def count(account) -> int:
-        return getattr(_models(), model_name).objects.filter(profile__account=account).count()
+        return getattr(models, model_name).objects.filter(profile__account=account).count()
 
     return count
 
 
 def _viewing_delete_collected(account) -> int:
     # Through the single write point, so each profile's engagement stamp moves.
-    from accounts.models import Profile
-    from catalog.services import viewing_delete
 
     return sum(viewing_delete(profile=p) for p in Profile.objects.filter(account=account))
 
 
 def _searches_delete_collected(account) -> int:
-    from accounts.models import Profile
-    from catalog.services import search_history_delete
-
     return sum(search_history_delete(profile=p) for p in Profile.objects.filter(account=account))
 
 
 def _searches_purge(now) -> int:
     cutoff = now - timedelta(days=settings.SEARCH_RETENTION_DAYS)
-    return _models().SearchQuery.objects.filter(created_at__lt=cutoff).delete()[0]
+    return models.SearchQuery.objects.filter(created_at__lt=cutoff).delete()[0]
 
 
 def _search_clicks_purge(now) -> int:
-    from accounts.models import Profile
-
     cutoff = now - timedelta(days=settings.SEARCH_RETENTION_DAYS)
-    old = _models().SearchClick.objects.filter(created_at__lt=cutoff)
+    old = models.SearchClick.objects.filter(created_at__lt=cutoff)
     profile_ids = list(old.values_list("profile_id", flat=True).distinct())
     deleted = old.delete()[0]
     if profile_ids:  # they were taste signals: the recommender's cache must notice
-        Profile.objects.filter(pk__in=profile_ids).update(engagement_stamp=F("engagement_stamp") + 1)
+        profile_engagement_touch(profile_ids=profile_ids)
     return deleted
 
 
 def _viewing_purge(now) -> int:
-    from accounts.models import Profile
-
-    m = _models()
     cutoff = now - timedelta(days=settings.VIEWING_RETENTION_DAYS)
-    old = m.ViewingActivity.objects.filter(last_watched_at__lt=cutoff)
+    old = models.ViewingActivity.objects.filter(last_watched_at__lt=cutoff)
     profile_ids = list(old.values_list("profile_id", flat=True).distinct())
     deleted = old.delete()[0]
     # A bulk purge bypasses viewing_delete, so move the stamps here: the recommender's
     # per-profile cache must not keep folding in history that no longer exists.
     if profile_ids:
-        Profile.objects.filter(pk__in=profile_ids).update(engagement_stamp=F("engagement_stamp") + 1)
+        profile_engagement_touch(profile_ids=profile_ids)
     return deleted
 
 
@@ -165,9 +150,7 @@ def _on_withdrawn(purpose: str, account_id: int) -> None:
     # Titles opened from search stop counting as taste the moment search history is withdrawn
     # (the readers check consent); move the stamps so no cached taste keeps them.
     if purpose == "search_history":
-        from accounts.models import Profile
-
-        Profile.objects.filter(account_id=account_id).update(engagement_stamp=F("engagement_stamp") + 1)
+        profile_engagement_touch(profile_ids=Profile.objects.filter(account_id=account_id).values("pk"))
 
 
 def register() -> None:

@@ -13,16 +13,24 @@ privacy notes): nothing in here logs them, and callers must not either.
 
 import re
 
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 
 from accounts.models import Profile
 
-from .models import Credit, Genre, Title
+from .models import SEARCH_QUERY_MAX_LENGTH, Credit, Genre, Title
 from .selectors import titles_with_popularity, visible_titles
 
-MAX_QUERY_LENGTH = 200
+# As long as a stored search may be (SearchQuery.query).
+MAX_QUERY_LENGTH = SEARCH_QUERY_MAX_LENGTH
 # Suggestions start at this many characters: one letter matches half the catalog.
 SUGGEST_MIN_LENGTH = 2
 # A query is cut to this many words for the LIKE fallback, which adds one clause per word.
@@ -44,6 +52,11 @@ def normalize_query(raw: str | None) -> str:
     # Cut first so a megabyte of input costs no more than a few hundred characters of work.
     text = _CONTROL.sub(" ", raw[: MAX_QUERY_LENGTH * 4])
     return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
+
+
+def query_truncated(raw: str | None) -> bool:
+    """Whether `normalize_query` had to cut the query (not merely tidy its spaces)."""
+    return bool(raw) and len(" ".join(_CONTROL.sub(" ", raw).split())) > MAX_QUERY_LENGTH
 
 
 def search_titles(*, profile: Profile | None, query: str, limit: int | None = None) -> QuerySet[Title]:
@@ -68,8 +81,6 @@ def _genre_ids(query: str) -> QuerySet:
 
 
 def _postgres_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramSimilarity
-
     # Must stay identical to the index expression in migration 0002 for the index to be used.
     document = SearchVector("name", weight="A", config=FTS_CONFIG) + SearchVector(
         "synopsis", weight="B", config=FTS_CONFIG
@@ -115,8 +126,6 @@ def _postgres_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:
 
 
 def _word_similarity(query: str):
-    from django.contrib.postgres.search import TrigramWordSimilarity
-
     return TrigramWordSimilarity(query, "name")
 
 

@@ -5,20 +5,50 @@ profile's maturity limit, and never unrated for kids. Every surface (rows, searc
 suggestions, browse, detail, player, API) starts from it.
 """
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.maturity import MaturityRating
+from accounts.maturity import KIDS_MAX_LEVEL, MaturityRating
 from accounts.models import Profile
 
-from .models import Title
+from .models import (
+    Credit,
+    CreditRole,
+    Episode,
+    Genre,
+    HiddenTitle,
+    ListEntry,
+    Rating,
+    SearchQuery,
+    Title,
+    TitleTag,
+    ViewingActivity,
+)
 
 
 def visible_titles(profile: Profile | None) -> QuerySet[Title]:
     qs = Title.objects.filter(is_published=True)
     if profile is None:
         # Signed-out visitors (and API callers without a profile) see family titles only.
-        from accounts.maturity import KIDS_MAX_LEVEL
 
         return qs.filter(maturity_level__lte=KIDS_MAX_LEVEL).exclude(maturity_rating=MaturityRating.UNRATED)
     qs = qs.filter(maturity_level__lte=profile.maturity_limit)
@@ -33,7 +63,7 @@ def title_get_for_profile(*, profile: Profile | None, slug: str | None = None, p
     return get_object_or_404(visible_titles(profile), **lookup)
 
 
-# --- Browse, search and the profile's own pages (helper catb) ---------------------------------
+# --- Browse, search and the profile's own pages ----------------------------------------------
 
 
 def titles_with_popularity(qs: QuerySet[Title]) -> QuerySet[Title]:
@@ -42,10 +72,6 @@ def titles_with_popularity(qs: QuerySet[Title]) -> QuerySet[Title]:
     Correlated counts rather than two joins: joining ratings and viewings together would
     multiply them (a title with 300 of each would become 90,000 rows before counting).
     """
-    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
-    from .models import Rating, ViewingActivity
 
     def count_of(model):
         counted = model.objects.filter(title=OuterRef("pk")).order_by().values("title").annotate(n=Count("*"))
@@ -56,16 +82,12 @@ def titles_with_popularity(qs: QuerySet[Title]) -> QuerySet[Title]:
 
 def genres_for_nav(profile: Profile | None) -> QuerySet:
     """Genres holding at least one title this profile may see (a kids profile gets no empty Horror)."""
-    from django.db.models import Exists, OuterRef
-
-    from .models import Genre
 
     return Genre.objects.filter(Exists(visible_titles(profile).filter(genres=OuterRef("pk")))).order_by("name")
 
 
 def list_entries_for_profile(profile: Profile) -> QuerySet:
     """The profile's My List, newest first, only titles it may (still) see."""
-    from .models import ListEntry
 
     return (
         ListEntry.objects.filter(profile=profile, title__in=visible_titles(profile))
@@ -79,7 +101,6 @@ def ratings_for_profile(profile: Profile, *, value: str | None = None) -> QueryS
 
     `value` filters by rating; "excluded" keeps those marked "Don't use this to recommend".
     """
-    from .models import Rating
 
     qs = Rating.objects.filter(profile=profile, title__in=visible_titles(profile))
     if value == "excluded":
@@ -91,9 +112,6 @@ def ratings_for_profile(profile: Profile, *, value: str | None = None) -> QueryS
 
 def rejected_title_ids(profile: Profile) -> QuerySet:
     """A subquery of the titles the profile rated down or marked "Not for me"."""
-    from django.db.models import Q
-
-    from .models import HiddenTitle, Rating
 
     return Title.objects.filter(
         Q(pk__in=Rating.objects.filter(profile=profile, value="down").values("title_id"))
@@ -107,9 +125,6 @@ def search_interests(profile: Profile, *, since, limit: int = 3) -> list[dict]:
 
     Returns [{query, kind (genre/tag/person), slug, name, title_ids}], latest search first.
     """
-    from django.db.models.functions import Lower
-
-    from .models import Credit, SearchQuery, TitleTag
 
     queries: list[str] = []
     for query in (
@@ -124,18 +139,28 @@ def search_interests(profile: Profile, *, since, limit: int = 3) -> list[dict]:
     if not queries:
         return []
     found: dict[str, dict] = {}
-    link = Title.genres.through
-    sources = (
-        ("genre", link.objects, "genre__name", "genre__slug"),
-        ("tag", TitleTag.objects, "tag__name", "tag__slug"),
-        ("person", Credit.objects, "person__name", "person__slug"),
-    )
-    for kind, manager, name_field, slug_field in sources:
-        rows = (
-            manager.annotate(lowered=Lower(name_field))
+    # One query per kind: (lowered name, name, slug, title id) for names among the queries.
+    matches = (
+        (
+            "genre",
+            Title.objects.annotate(lowered=Lower("genres__name"))
             .filter(lowered__in=queries)
-            .values_list("lowered", name_field, slug_field, "title_id")
-        )
+            .values_list("lowered", "genres__name", "genres__slug", "pk"),
+        ),
+        (
+            "tag",
+            TitleTag.objects.annotate(lowered=Lower("tag__name"))
+            .filter(lowered__in=queries)
+            .values_list("lowered", "tag__name", "tag__slug", "title_id"),
+        ),
+        (
+            "person",
+            Credit.objects.annotate(lowered=Lower("person__name"))
+            .filter(lowered__in=queries)
+            .values_list("lowered", "person__name", "person__slug", "title_id"),
+        ),
+    )
+    for kind, rows in matches:
         for lowered, name, slug, title_id in rows:
             entry = found.setdefault(lowered, {"kind": kind, "slug": slug, "name": name, "title_ids": set()})
             if entry["kind"] == kind and entry["slug"] == slug:
@@ -145,15 +170,12 @@ def search_interests(profile: Profile, *, since, limit: int = 3) -> list[dict]:
 
 def hidden_title_ids(profile: Profile) -> QuerySet:
     """A subquery of the titles the profile marked "Not for me"."""
-    from .models import HiddenTitle
-
     return HiddenTitle.objects.filter(profile=profile).values("title_id")
 
 
 def hidden_titles_for_profile(profile: Profile) -> QuerySet:
     """Titles the profile marked "Not for me", newest first, only titles it may (still) see: a
     title above its limit now is hidden from it anyway, and its name must not show either."""
-    from .models import HiddenTitle
 
     return (
         HiddenTitle.objects.filter(profile=profile, title__in=visible_titles(profile))
@@ -167,9 +189,6 @@ def viewing_history_for_profile(profile: Profile) -> QuerySet:
 
     A dict queryset, most recent first; `viewing_history_details` fills in a page of it.
     """
-    from django.db.models import Count, Max
-
-    from .models import ViewingActivity
 
     return (
         ViewingActivity.objects.filter(profile=profile, title__in=visible_titles(profile))
@@ -181,7 +200,6 @@ def viewing_history_for_profile(profile: Profile) -> QuerySet:
 
 def viewing_history_details(profile: Profile, rows: list[dict]) -> list[dict]:
     """Add `title` and `latest` (the most recent ViewingActivity) to history rows: two queries."""
-    from .models import ViewingActivity
 
     ids = [row["title_id"] for row in rows]
     titles = Title.objects.in_bulk(ids)
@@ -211,9 +229,6 @@ def title_get_for_history(*, profile: Profile, slug: str) -> Title:
     Removing one's own history must work even for a title since hidden from the profile
     (unpublished, or its maturity limit lowered); anything else stays a 404.
     """
-    from django.db.models import Q
-
-    from .models import ViewingActivity
 
     watched = ViewingActivity.objects.filter(profile=profile).values("title_id")
     return get_object_or_404(
@@ -223,7 +238,6 @@ def title_get_for_history(*, profile: Profile, slug: str) -> Title:
 
 def recent_searches(profile: Profile, *, limit: int = 10) -> list[str]:
     """The profile's latest distinct search terms (its own history, shown to it only)."""
-    from .models import SearchQuery
 
     seen: list[str] = []
     for query in (
@@ -238,7 +252,7 @@ def recent_searches(profile: Profile, *, limit: int = 10) -> list[str]:
     return seen
 
 
-# --- Title detail and player (helper "cata") ---------------------------------------------------
+# --- Title detail and player ---------------------------------------------------------------
 
 MORE_LIKE_THIS_LIMIT = 12
 # Only the title's strongest tags take part in "More like this" (bounds the query).
@@ -252,10 +266,6 @@ def more_like_this(*, profile: Profile | None, title: Title, limit: int = MORE_L
 
     Score: 1 per shared genre + sum over shared tags of (their weight there x weight here).
     """
-    from django.db.models import Case, F, FloatField, Func, OuterRef, Q, Subquery, Sum, Value, When
-    from django.db.models.functions import Coalesce
-
-    from .models import TitleTag
 
     genre_ids = list(title.genres.values_list("pk", flat=True))
     tag_weights = dict(
@@ -305,7 +315,6 @@ def _episodes(title: Title) -> list:
 def playback_for(*, profile: Profile, title: Title, episodes: list | None = None) -> dict:
     """Where Play starts: films resume an unfinished viewing; series go to the most recently
     watched episode if unfinished, else the one after it, else the first."""
-    from .models import ViewingActivity
 
     if title.is_series:
         episodes = _episodes(title) if episodes is None else episodes
@@ -331,9 +340,6 @@ def playback_for(*, profile: Profile, title: Title, episodes: list | None = None
 
 def title_detail_extras(*, profile: Profile, title: Title) -> dict:
     """Everything the detail page shows besides the title itself, in a fixed number of queries."""
-    from django.db.models import Prefetch
-
-    from .models import Credit, CreditRole, Episode, HiddenTitle, ListEntry, Rating, TitleTag
 
     credits = list(Credit.objects.filter(title=title).select_related("person").order_by("order", "pk"))
     seasons = list(
@@ -363,9 +369,6 @@ def title_detail_extras(*, profile: Profile, title: Title) -> dict:
 def player_state(*, profile: Profile, title: Title, episode_id: int | None) -> dict:
     """What the player plays: the episode (asked for, or where Play starts), its start
     position (a resume), its duration, and the next episode. Another title's episode: 404."""
-    from django.http import Http404
-
-    from .models import ViewingActivity
 
     episodes = _episodes(title) if title.is_series else []
     if episode_id is not None:

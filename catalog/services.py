@@ -1,6 +1,6 @@
-"""The single write point of each kind of engagement.
+"""Catalog writes: the single write point of each kind of engagement, and curation.
 
-Each function asks the consent gate (where a purpose covers the signal) before writing, so
+Each engagement function asks the consent gate (where a purpose covers the signal) before writing, so
 nothing is collected and filtered later, and moves the profile's engagement stamp so the
 recommender's per-profile cache is refreshed on the next request.
 
@@ -9,13 +9,16 @@ Callers pass a title already fetched through a visibility-checking selector
 """
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Profile
+from accounts.services import profile_engagement_touch
 from privacy import consent
 
 from .models import (
+    Collection,
+    CollectionItem,
     Episode,
     HiddenTitle,
     ListEntry,
@@ -26,14 +29,14 @@ from .models import (
     Title,
     ViewingActivity,
 )
+from .search import normalize_query
 
 # A viewing counts as finished once this share of it has been watched (credits roll).
 COMPLETION_SHARE = 0.9
-SEARCH_QUERY_MAX_LENGTH = 200
 
 
 def _touch(profile: Profile) -> None:
-    Profile.objects.filter(pk=profile.pk).update(engagement_stamp=F("engagement_stamp") + 1)
+    profile_engagement_touch(profile_ids=[profile.pk])
     profile.engagement_stamp += 1
 
 
@@ -191,7 +194,7 @@ def search_click_record(*, profile: Profile, title: Title) -> SearchClick | None
 
 def search_record(*, profile: Profile, query: str, result_count: int) -> SearchQuery | None:
     """Keep a search (for the profile's history and content-gap insights), if consented."""
-    query = " ".join(query.split())[:SEARCH_QUERY_MAX_LENGTH]
+    query = normalize_query(query)
     if not query or not consent.allows(profile.account_id, "search_history"):
         return None
     return SearchQuery.objects.create(profile=profile, query=query, result_count=result_count)
@@ -205,3 +208,21 @@ def search_history_delete(*, profile: Profile) -> int:
     if clicks:
         _touch(profile)
     return deleted + clicks
+
+
+@transaction.atomic
+def collection_add_titles(*, collection: Collection, titles) -> int:
+    """Append titles to the end of a collection, skipping those already in it. Returns how many were added."""
+    # Lock the collection so two editors appending at once do not get the same positions.
+    Collection.objects.select_for_update().filter(pk=collection.pk).first()
+    present = set(collection.items.values_list("title_id", flat=True))
+    next_position = (collection.items.aggregate(m=Max("position"))["m"] or 0) + 1 if present else 0
+    new = []
+    for title in titles:
+        if title.pk in present:
+            continue
+        present.add(title.pk)
+        new.append(CollectionItem(collection=collection, title=title, position=next_position))
+        next_position += 1
+    CollectionItem.objects.bulk_create(new)
+    return len(new)

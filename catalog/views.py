@@ -4,16 +4,13 @@ Every view starts from `selectors.title_get_for_profile` (unknown, unpublished o
 for the active profile is a 404) and writes only through `catalog.services`.
 """
 
-import hashlib
 import mimetypes
 
 from django.contrib import messages
 from django.http import (
     FileResponse,
     Http404,
-    HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseNotModified,
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +19,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.active import profile_required
+from common.decorators import profile_required
+from common.http import svg_response
 from privacy import consent
 
 from . import selectors, services, signals
@@ -66,15 +64,7 @@ def title_poster(request, slug):
             patch_cache_control(response, private=True, max_age=POSTER_MAX_AGE)
             return response
     svg = poster_svg(title_id=title.pk, name=title.name, year=title.year)
-    etag = '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
-    if etag in request.headers.get("if-none-match", ""):
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(svg, content_type="image/svg+xml")
-    response["ETag"] = etag
-    # Private: which titles exist at a maturity level is per profile, so no shared caches.
-    patch_cache_control(response, private=True, max_age=POSTER_MAX_AGE)
-    return response
+    return svg_response(request, svg, max_age=POSTER_MAX_AGE)
 
 
 @require_GET

@@ -4,22 +4,20 @@ Thin views: visibility comes from `catalog.selectors`, matching from `catalog.se
 write from `catalog.services`. Search terms are personal data: never log them here.
 """
 
-import django_filters
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.active import profile_required
-from accounts.maturity import MaturityLevel
+from common.decorators import profile_required
 from privacy import consent
 
 from . import services
-from .models import Genre, RatingValue, Title, TitleKind
-from .search import MAX_QUERY_LENGTH, SUGGEST_MIN_LENGTH, normalize_query, search_titles
+from .filters import BrowseFilter, RatingFilterForm
+from .models import Genre, Title
+from .search import SUGGEST_MIN_LENGTH, normalize_query, query_truncated, search_titles
 from .selectors import (
     genres_for_nav,
     hidden_title_ids,
@@ -28,7 +26,6 @@ from .selectors import (
     ratings_for_profile,
     recent_searches,
     title_get_for_history,
-    titles_with_popularity,
     viewing_history_details,
     viewing_history_for_profile,
     visible_titles,
@@ -36,77 +33,9 @@ from .selectors import (
 
 PAGE_SIZE = 24
 SUGGESTIONS = 8
-YEAR_MIN, YEAR_MAX = 1870, 2100
 
 
 # --- Browse ----------------------------------------------------------------------------------
-
-
-class BrowseForm(forms.Form):
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("year_from"), cleaned.get("year_to")
-        if start is not None and end is not None and start > end:
-            self.add_error("year_to", "“To” must not be before “From”.")
-        return cleaned
-
-
-class YearFilter(django_filters.NumberFilter):
-    # An integer field with bounds: a decimal or a 30-digit "year" is a form error, not a
-    # database overflow.
-    field_class = forms.IntegerField
-
-
-SORTS = {
-    "popular": ("Most popular", [F("popularity").desc(), "name", "pk"]),
-    "newest": ("Newest added", [F("date_added").desc(), "-pk"]),
-    "year": ("Release year (newest)", [F("year").desc(nulls_last=True), "name", "pk"]),
-    "name": ("Name A–Z", ["name", "pk"]),
-}
-DEFAULT_SORT = "popular"
-
-
-class BrowseFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=TitleKind.choices, empty_label="Films and series", label="Type")
-    year_from = YearFilter(
-        field_name="year", lookup_expr="gte", label="From year", min_value=YEAR_MIN, max_value=YEAR_MAX
-    )
-    year_to = YearFilter(field_name="year", lookup_expr="lte", label="To year", min_value=YEAR_MIN, max_value=YEAR_MAX)
-    maturity = django_filters.ChoiceFilter(
-        field_name="maturity_level",
-        lookup_expr="lte",
-        choices=MaturityLevel.choices,
-        empty_label="Any maturity",
-        label="Maturity up to",
-    )
-    sort = django_filters.ChoiceFilter(
-        choices=[(key, label) for key, (label, _) in SORTS.items()],
-        empty_label=None,
-        label="Sort by",
-        method="sort_by",
-    )
-
-    class Meta:
-        form = BrowseForm
-        fields: list[str] = []
-
-    def __init__(self, *args, profile=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if profile is not None:
-            # Only the levels this profile may reach; the queryset is already capped anyway.
-            self.filters["maturity"].extra["choices"] = [
-                (value, label) for value, label in MaturityLevel.choices if value <= profile.maturity_limit
-            ]
-
-    def sort_by(self, queryset, name, value):
-        return queryset  # applied in filter_queryset, after the filters, with a default
-
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
-        if sort == "popular":
-            queryset = titles_with_popularity(queryset)
-        return queryset.order_by(*SORTS[sort][1])
 
 
 def _page(request, queryset: QuerySet, per_page: int = PAGE_SIZE):
@@ -147,7 +76,7 @@ def search(request):
     raw = request.GET.get("q", "")
     query = normalize_query(raw)
     # Say so when the query was cut (not merely tidied of spaces).
-    context = {"query": query, "truncated": len(" ".join(raw.split())) > MAX_QUERY_LENGTH}
+    context = {"query": query, "truncated": query_truncated(raw)}
     if not query:
         context["recent_searches"] = recent_searches(profile)
         return render(request, "catalog/search.html", context)
@@ -234,14 +163,6 @@ def history_clear(request):
     deleted = services.viewing_delete(profile=request.profile)
     messages.success(request, "Your viewing history was cleared." if deleted else "Your viewing history was empty.")
     return redirect("history")
-
-
-class RatingFilterForm(forms.Form):
-    value = forms.ChoiceField(
-        choices=[("", "All ratings"), *RatingValue.choices, ("excluded", "Not used to recommend")],
-        required=False,
-        label="Show",
-    )
 
 
 HIDDEN_SHOWN = 100

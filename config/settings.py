@@ -203,12 +203,12 @@ REST_FRAMEWORK = {
     # JSON in, JSON out: no browsable API (HTML with inline script) and no form parsing.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "config.rest.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["config.rest.AnonThrottle", "config.rest.UserThrottle"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.AnonThrottle", "api.throttles.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_RATE_ANON", default="120/min"),
         "user": env("API_RATE_USER", default="1200/min"),
@@ -264,7 +264,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # 429 + Retry-After for both doors: JSON under /api/, a page that says when to come back otherwise.
-AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "api.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # Minimization: no log of successful sign-ins (IP, user agent). Failed attempts (username, IP) are
 # security data kept only while they count: expired ones are deleted at the next attempt.
@@ -355,12 +355,12 @@ RECOMMENDER_PARAMS: dict = {}
 from celery.schedules import crontab  # noqa: E402 - kept inside this app's block
 
 CELERY_BEAT_SCHEDULE["recommendations-nightly-retrain"] = {
-    "task": "recommendations.tasks.train_model",
+    "task": "recommendations.tasks.model_train",
     "schedule": crontab(hour=3, minute=30),
     "kwargs": {"trigger": "nightly"},
 }
 CELERY_BEAT_SCHEDULE["recommendations-check-new-interactions"] = {
-    "task": "recommendations.tasks.check_new_interactions",
+    "task": "recommendations.tasks.interactions_check",
     "schedule": 5 * 60.0,
 }
 
@@ -371,11 +371,11 @@ SECURITY_LOG_RETENTION_HOURS = env.int("SECURITY_LOG_RETENTION_HOURS", default=2
 CELERY_BEAT_SCHEDULE.update(
     {
         # Searches, viewing and sign-in records past their retention; expired export files.
-        "privacy-retention-purge": {"task": "privacy.tasks.retention_purge_task", "schedule": 60 * 60 * 6},
+        "privacy-retention-purge": {"task": "privacy.tasks.retention_purge", "schedule": 60 * 60 * 6},
         # Exports expire to the hour, so the file goes soon after its expiry time.
-        "privacy-exports-expire": {"task": "privacy.tasks.exports_expire_task", "schedule": 60 * 15},
+        "privacy-exports-expire": {"task": "privacy.tasks.exports_expire", "schedule": 60 * 15},
         # A lost or failed erasure task must not leave a deleted person's data behind.
-        "privacy-erasures-retry": {"task": "privacy.tasks.erasures_retry_task", "schedule": 60 * 30},
+        "privacy-erasures-retry": {"task": "privacy.tasks.erasures_retry", "schedule": 60 * 30},
     }
 )
 
@@ -385,7 +385,7 @@ INSIGHTS_MIN_GROUP_SIZE = env.int("INSIGHTS_MIN_GROUP_SIZE", default=10)
 IMPRESSION_RETENTION_DAYS = env.int("IMPRESSION_RETENTION_DAYS", default=30)
 CELERY_BEAT_SCHEDULE.update(
     {
-        "insights-nightly-aggregate": {"task": "insights.tasks.compute_insights_nightly", "schedule": crontab(hour=4)},
+        "insights-nightly-aggregate": {"task": "insights.tasks.insights_compute_nightly", "schedule": crontab(hour=4)},
         "insights-impressions-purge": {"task": "insights.tasks.impressions_purge", "schedule": 60 * 60 * 24},
     }
 )

@@ -19,6 +19,6 @@ urlpatterns = [
     ),
 ]
 
-# JSON for /api/ paths, the site's own pages otherwise (see config.rest).
-handler404 = "config.rest.handler404"
-handler500 = "config.rest.handler500"
+# JSON for /api/ paths, the site's own pages otherwise (see api.errors).
+handler404 = "api.errors.handler404"
+handler500 = "api.errors.handler500"

@@ -38,7 +38,7 @@ MAX_ROWS = 200
 
 
 def min_group() -> int:
-    return int(getattr(settings, "INSIGHTS_MIN_GROUP_SIZE", 10))
+    return settings.INSIGHTS_MIN_GROUP_SIZE
 
 
 def consented():
@@ -217,7 +217,7 @@ _PUNCT = re.compile(r"[^\w\s]+")
 _SPACE = re.compile(r"\s+")
 
 
-def normalize_query(text: str) -> str:
+def search_term_key(text: str) -> str:
     """Case, accents, punctuation and spacing folded: "Amélie!" and "  amelie" group together."""
     text = unicodedata.normalize("NFKD", text or "")
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
@@ -231,7 +231,7 @@ def group_gap_searches(triples) -> tuple[list[dict], int]:
     profiles: dict[str, set] = defaultdict(set)
     results: dict[str, int] = defaultdict(int)
     for profile_id, query, result_count in triples:
-        term = normalize_query(query)
+        term = search_term_key(query)
         if not term:
             continue
         searches[term] += 1

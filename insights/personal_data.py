@@ -8,21 +8,15 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from insights import models
 from privacy import registry
 
 
-def _models():
-    from insights import models
-
-    return models
-
-
 def retention_days() -> int:
-    return int(getattr(settings, "IMPRESSION_RETENTION_DAYS", 30))
+    return settings.IMPRESSION_RETENTION_DAYS
 
 
 def _export(account) -> list[dict]:
-    m = _models()
     rows = [
         {
             "profile_id": i.profile_id,
@@ -31,7 +25,7 @@ def _export(account) -> list[dict]:
             "row": i.row_key,
             "at": i.shown_at.isoformat(),
         }
-        for i in m.Impression.objects.filter(profile__account=account).order_by("profile_id", "id")
+        for i in models.Impression.objects.filter(profile__account=account).order_by("profile_id", "id")
     ]
     rows += [
         {
@@ -41,34 +35,31 @@ def _export(account) -> list[dict]:
             "row": c.row_key,
             "at": c.clicked_at.isoformat(),
         }
-        for c in m.Click.objects.filter(profile__account=account).order_by("profile_id", "id")
+        for c in models.Click.objects.filter(profile__account=account).order_by("profile_id", "id")
     ]
     return rows
 
 
 def _erase(account) -> int:
-    m = _models()
     return (
-        m.Impression.objects.filter(profile__account=account).delete()[0]
-        + m.Click.objects.filter(profile__account=account).delete()[0]
+        models.Impression.objects.filter(profile__account=account).delete()[0]
+        + models.Click.objects.filter(profile__account=account).delete()[0]
     )
 
 
 def _count(account) -> int:
-    m = _models()
     return (
-        m.Impression.objects.filter(profile__account=account).count()
-        + m.Click.objects.filter(profile__account=account).count()
+        models.Impression.objects.filter(profile__account=account).count()
+        + models.Click.objects.filter(profile__account=account).count()
     )
 
 
 def purge(now) -> int:
     """Raw rows past IMPRESSION_RETENTION_DAYS; the daily aggregates (no profile) stay."""
-    m = _models()
     cutoff = now - timedelta(days=retention_days())
     return (
-        m.Impression.objects.filter(shown_at__lt=cutoff).delete()[0]
-        + m.Click.objects.filter(clicked_at__lt=cutoff).delete()[0]
+        models.Impression.objects.filter(shown_at__lt=cutoff).delete()[0]
+        + models.Click.objects.filter(clicked_at__lt=cutoff).delete()[0]
     )
 
 

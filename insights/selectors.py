@@ -55,12 +55,13 @@ def title_stats_for(title_ids) -> dict[int, TitleStats]:
 def title_impressions(title: Title, *, days: int = 30) -> list[dict]:
     """Per home row, the title's impressions, clicks and plays over the last `days` days."""
     since = (timezone.now() - timedelta(days=days)).date()
-    return list(
+    per_row = (
         ImpressionDaily.objects.filter(title=title, date__gte=since)
         .values("row_key")
         .annotate(impressions=Sum("impressions"), clicks=Sum("clicks"), plays=Sum("plays"), profiles=Sum("profiles"))
         .order_by("-impressions", "row_key")
     )
+    return [dict(row) for row in per_row]
 
 
 def titles_search(query: str, *, limit: int = 30):

@@ -43,7 +43,7 @@ def _seen_recently(profile: Profile, pairs: list[tuple[str, int]], now) -> bool:
 
 
 def impressions_record(*, profile: Profile, rows: Iterable, now=None) -> int:
-    """Record the titles of `rows` (catalog.rows.Row) as shown to `profile`. Returns rows written.
+    """Record the titles of `rows` (catalog.shelves.Row) as shown to `profile`. Returns rows written.
 
     Writes nothing without analytics consent, nor when the very same page was recorded for
     the profile in the last IMPRESSION_REPEAT_SECONDS; otherwise one bulk INSERT.
@@ -87,7 +87,7 @@ def snapshot_request(*, trigger: str) -> tuple[InsightsSnapshot, bool]:
         if busy is not None:
             return busy, False
         snap = InsightsSnapshot.objects.create(trigger=trigger)
-        transaction.on_commit(lambda: tasks.compute_insights.delay(snap.pk))
+        transaction.on_commit(lambda: tasks.insights_compute.delay(snap.pk))
     return snap, True
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from . import aggregates, clusters, personal_data
 from .models import InsightsSnapshot, SnapshotStatus
+from .services import snapshot_request
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +86,12 @@ def run(snapshot_id: int) -> bool:
 
 
 @shared_task(acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=SOFT_TIME_LIMIT + 120)
-def compute_insights(snapshot_id: int) -> bool:
+def insights_compute(snapshot_id: int) -> bool:
     return run(snapshot_id)
 
 
 @shared_task
-def compute_insights_nightly() -> int:
-    from .services import snapshot_request
-
+def insights_compute_nightly() -> int:
     snap, _created = snapshot_request(trigger="nightly")
     return snap.pk
 
@@ -100,3 +99,9 @@ def compute_insights_nightly() -> int:
 @shared_task
 def impressions_purge() -> int:
     return personal_data.purge(timezone.now())
+
+
+@shared_task(name="insights.tasks.compute_insights", acks_late=True)
+def _insights_compute_legacy(snapshot_id: int) -> bool:
+    """An aggregation queued under the task's name before the rename."""
+    return run(snapshot_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
@@ -51,10 +50,6 @@ SECTION_ORDER = [
     "dropoff",
     "rows",
 ]
-
-
-def _min_group() -> int:
-    return int(getattr(settings, "INSIGHTS_MIN_GROUP_SIZE", 10))
 
 
 def _sections(snapshot) -> dict:
@@ -116,7 +111,7 @@ def _dashboard_body(snapshot) -> str:
             "snapshot": snapshot,
             "sections": ordered,
             "clusters": (snapshot.data.get("clusters") if snapshot else None) or {},
-            "min_group": snapshot.data.get("min_group", _min_group()) if snapshot else _min_group(),
+            "min_group": snapshot.data.get("min_group", aggregates.min_group()) if snapshot else aggregates.min_group(),
             "suppressed_total": sum(s["sec"].get("suppressed", 0) for s in ordered),
         },
     )
@@ -125,7 +120,7 @@ def _dashboard_body(snapshot) -> str:
 def _cached_body(snapshot) -> str:
     if snapshot is None:
         return _dashboard_body(None)
-    key = f"insights:dashboard:v{BODY_CACHE_VERSION}:{snapshot.pk}:{_min_group()}"
+    key = f"insights:dashboard:v{BODY_CACHE_VERSION}:{snapshot.pk}:{aggregates.min_group()}"
     # A cache outage costs speed, never the page.
     try:
         body = cache.get(key)
@@ -213,7 +208,7 @@ def greenlight(request):
         "cluster_list": cluster_list,
         "genres": genres,
         "tags": tags,
-        "min_group": data.get("min_group", _min_group()),
+        "min_group": data.get("min_group", aggregates.min_group()),
         "title": "Greenlight brief",
     }
     cluster_id = request.GET.get("cluster", "")
@@ -277,7 +272,7 @@ def greenlight(request):
 
 
 def _comparables(title_ids, stats, names) -> list[dict]:
-    k = _min_group()
+    k = aggregates.min_group()
     rows = []
     for tid in title_ids:
         s = stats.get(tid)
@@ -334,7 +329,7 @@ def titles(request):
 def title_performance(request, pk: int):
     title = get_object_or_404(Title, pk=pk)
     stats = selectors.title_stats_for([title.pk]).get(title.pk)
-    k = _min_group()
+    k = aggregates.min_group()
     suppressed = stats is None or stats.audience < k
     impressions = selectors.title_impressions(title)
     impressions_ok = [r for r in impressions if (r["profiles"] or 0) >= k]

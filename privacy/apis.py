@@ -4,55 +4,40 @@ from __future__ import annotations
 
 from django.contrib.auth import logout
 from django.http import FileResponse
-from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import error_responses
+
 from . import consent, erasure, exports, selectors, services
-from .models import ExportRequest, ExportStatus
+from .models import ExportStatus
+from .serializers import (
+    AccountDeleteSerializer,
+    ConsentsSerializer,
+    DeletionAcceptedSerializer,
+    ExportAcceptedSerializer,
+    ExportSerializer,
+)
 
 
-class ConsentsSerializer(serializers.Serializer):
-    personalization = serializers.BooleanField(required=False)
-    viewing_history = serializers.BooleanField(required=False)
-    search_history = serializers.BooleanField(required=False)
-    analytics = serializers.BooleanField(required=False)
-
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError(dict.fromkeys(sorted(unknown), "Unknown consent purpose."))
-        return attrs
-
-
-class ExportSerializer(serializers.ModelSerializer):
-    download_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ExportRequest
-        fields = ["id", "status", "progress", "created_at", "expires_at", "download_url"]
-
-    def get_download_url(self, obj) -> str | None:
-        if obj.status != ExportStatus.READY or exports.export_is_expired(obj):
-            return None
-        return self.context["request"].build_absolute_uri(reverse("api-privacy-export-download", args=[obj.pk]))
-
-
-ERROR = inline_serializer("PrivacyError", {"detail": serializers.CharField()})
-
-
+@extend_schema(tags=["privacy"])
 class ConsentsApi(APIView):
-    @extend_schema(responses=ConsentsSerializer, summary="The caller's current consent choices")
+    @extend_schema(
+        operation_id="privacy_consents_retrieve",
+        summary="The caller's current consent choices",
+        responses={200: ConsentsSerializer, **error_responses(401, 429)},
+    )
     def get(self, request):
         return Response(consent.current(request.user.pk))
 
     @extend_schema(
+        operation_id="privacy_consents_update",
         request=ConsentsSerializer,
-        responses={200: ConsentsSerializer, 400: ERROR},
+        responses={200: ConsentsSerializer, **error_responses(400, 401, 429)},
         summary="Change consent choices (omitted purposes stay as they are); logged with method 'api'",
     )
     def put(self, request):
@@ -64,15 +49,12 @@ class ConsentsApi(APIView):
         return Response(state)
 
 
+@extend_schema(tags=["privacy"])
 class ExportCreateApi(APIView):
     @extend_schema(
+        operation_id="privacy_exports_create",
         request=None,
-        responses={
-            202: inline_serializer(
-                "ExportAccepted", {"id": serializers.UUIDField(), "status": serializers.CharField()}
-            ),
-            429: ERROR,
-        },
+        responses={202: ExportAcceptedSerializer, **error_responses(401, 429)},
         summary="Request a ZIP export of the caller's data (one per 24 hours)",
     )
     def post(self, request):
@@ -92,8 +74,13 @@ class ExportCreateApi(APIView):
         return Response({"id": str(export.id), "status": export.status}, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(tags=["privacy"])
 class ExportDetailApi(APIView):
-    @extend_schema(responses={200: ExportSerializer, 404: ERROR}, summary="An export's status and download link")
+    @extend_schema(
+        operation_id="privacy_exports_retrieve",
+        responses={200: ExportSerializer, **error_responses(401, 404, 429)},
+        summary="An export's status and download link",
+    )
     def get(self, request, pk):
         export = selectors.export_get_for_account(account=request.user, export_id=pk)
         if export.status == ExportStatus.READY and exports.export_is_expired(export):
@@ -101,13 +88,13 @@ class ExportDetailApi(APIView):
         return Response(ExportSerializer(export, context={"request": request}).data)
 
 
+@extend_schema(tags=["privacy"])
 class ExportDownloadApi(APIView):
     @extend_schema(
+        operation_id="privacy_exports_download",
         responses={
             (200, "application/zip"): OpenApiResponse(description="The ZIP (export.json, CSVs, README.txt)"),
-            404: ERROR,
-            409: ERROR,
-            410: ERROR,
+            **error_responses(401, 404, 409, 410, 429),
         },
         summary="Download a ready export (owner only)",
     )
@@ -125,19 +112,12 @@ class ExportDownloadApi(APIView):
         return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
 
 
-class AccountDeleteSerializer(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, max_length=4096)
-
-
+@extend_schema(tags=["privacy"])
 class AccountDeleteApi(APIView):
     @extend_schema(
+        operation_id="account_delete",
         request=AccountDeleteSerializer,
-        responses={
-            202: inline_serializer(
-                "DeletionAccepted", {"status": serializers.CharField(), "reference": serializers.UUIDField()}
-            ),
-            400: ERROR,
-        },
+        responses={202: DeletionAcceptedSerializer, **error_responses(400, 401, 429)},
         summary="Delete the caller's account: sessions and tokens stop working at once, data is erased",
     )
     def post(self, request):

@@ -8,7 +8,20 @@ from collections.abc import Iterable, Mapping
 from django.conf import settings
 from django.db import transaction
 
-from .models import ConsentEvent, ConsentMethod, ConsentState, Purpose
+from .models import PURPOSE_EXPLANATIONS, ConsentEvent, ConsentMethod, ConsentState, Purpose
+
+# Other apps name purposes through this module (it is the one part of privacy they import).
+__all__ = [
+    "PURPOSES",
+    "PURPOSE_EXPLANATIONS",
+    "Purpose",
+    "accounts_allowing",
+    "allows",
+    "allows_for",
+    "consents_set",
+    "current",
+    "grant_all_bulk",
+]
 
 PURPOSES = [p.value for p in Purpose]
 

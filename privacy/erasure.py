@@ -20,6 +20,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from . import registry
 from .models import AuditAction, DeletionRecord, DeletionStatus
@@ -46,8 +47,6 @@ def sessions_invalidate(*, account_id: int) -> int:
 
 
 def tokens_invalidate(*, account_id: int) -> int:
-    from rest_framework.authtoken.models import Token
-
     return Token.objects.filter(user_id=account_id).delete()[0]
 
 
@@ -69,9 +68,9 @@ def account_delete_request(*, account, password: str, via: str) -> DeletionRecor
         record_id = record.pk
 
         def enqueue():
-            from .tasks import account_erase_task
+            from . import tasks  # here, not at the top: tasks imports this module
 
-            account_erase_task.delay(record_id)
+            tasks.account_erase.delay(record_id)
 
         transaction.on_commit(enqueue)
     return record
@@ -141,7 +140,7 @@ def account_erase(*, record_id: int) -> DeletionRecord | None:
 
 def erasures_retry(*, older_than_minutes: int = 30) -> int:
     """Queue again erasures that failed or never started (a lost task must not leave data)."""
-    from .tasks import account_erase_task
+    from . import tasks  # here, not at the top: tasks imports this module
 
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     ids = list(
@@ -150,5 +149,5 @@ def erasures_retry(*, older_than_minutes: int = 30) -> int:
         ).values_list("pk", flat=True)
     )
     for pk in ids:
-        account_erase_task.delay(pk)
+        tasks.account_erase.delay(pk)
     return len(ids)

@@ -25,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import registry
@@ -43,11 +44,11 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def expiry_days() -> int:
-    return int(getattr(settings, "EXPORT_EXPIRY_DAYS", 7))
+    return settings.EXPORT_EXPIRY_DAYS
 
 
 def min_interval() -> timedelta:
-    return timedelta(hours=int(getattr(settings, "EXPORT_MIN_INTERVAL_HOURS", 24)))
+    return timedelta(hours=settings.EXPORT_MIN_INTERVAL_HOURS)
 
 
 class ExportThrottled(Exception):
@@ -81,9 +82,9 @@ def export_request_create(*, account, via: str) -> ExportRequest:
             export_id = str(export.id)
 
             def enqueue():
-                from .tasks import export_build_task
+                from . import tasks  # here, not at the top: tasks imports this module
 
-                export_build_task.delay(export_id)
+                tasks.export_build.delay(export_id)
 
             transaction.on_commit(enqueue)
             return export
@@ -238,8 +239,6 @@ def export_is_expired(export: ExportRequest, now: datetime | None = None) -> boo
 
 
 def export_downloaded(*, export: ExportRequest, via: str) -> None:
-    from django.db.models import F
-
     ExportRequest.objects.filter(pk=export.pk).update(download_count=F("download_count") + 1)
     audit(account_id=export.account_id, action=AuditAction.EXPORT_DOWNLOADED, via=via, object_id=str(export.pk))
 

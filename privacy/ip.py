@@ -27,7 +27,7 @@ def truncate_ip(value: str | None) -> str | None:
 def client_ip_truncated(request) -> str | None:
     """The client's network. Behind TRUSTED_PROXY_COUNT proxies, the address they saw."""
     address = request.META.get("REMOTE_ADDR")
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
         if len(hops) >= proxies:

@@ -1,6 +1,9 @@
 """What the privacy app itself holds about a person: consents, requests and their audit trail."""
 
 from . import registry
+from .consent import current
+from .exports import export_files_delete
+from .models import AuditEvent, ConsentEvent, ConsentState, DeletionRecord, ExportRequest, PolicyReview
 
 
 def _iso(value):
@@ -8,14 +11,10 @@ def _iso(value):
 
 
 def _consents_export(account) -> dict:
-    from .consent import current
-
     return current(account.pk)
 
 
 def _history_export(account) -> list[dict]:
-    from .models import ConsentEvent
-
     return [
         {
             "purpose": e.purpose,
@@ -29,20 +28,14 @@ def _history_export(account) -> list[dict]:
 
 
 def _consents_erase(account) -> int:
-    from .models import ConsentEvent, ConsentState, PolicyReview
-
     return sum(m.objects.filter(account=account).delete()[0] for m in (ConsentEvent, ConsentState, PolicyReview))
 
 
 def _history_count(account) -> int:
-    from .models import ConsentEvent
-
     return ConsentEvent.objects.filter(account=account).count()
 
 
 def _exports_export(account) -> list[dict]:
-    from .models import ExportRequest
-
     return [
         {
             "id": str(x.id),
@@ -57,23 +50,16 @@ def _exports_export(account) -> list[dict]:
 
 
 def _exports_erase(account) -> int:
-    from .exports import export_files_delete
-    from .models import ExportRequest
-
     qs = ExportRequest.objects.filter(account=account)
     export_files_delete(qs)
     return qs.delete()[0]
 
 
 def _exports_count(account) -> int:
-    from .models import ExportRequest
-
     return ExportRequest.objects.filter(account=account).count()
 
 
 def _deletions_export(account) -> list[dict]:
-    from .models import DeletionRecord
-
     return [
         {"reference": str(d.reference), "status": d.status, "requested_at": _iso(d.requested_at)}
         for d in DeletionRecord.objects.filter(account=account).order_by("requested_at")
@@ -87,8 +73,6 @@ def _deletions_erase(account) -> int:
 
 
 def _audit_export(account) -> list[dict]:
-    from .models import AuditEvent
-
     return [
         {"action": a.action, "object_id": a.object_id, "via": a.via, "created_at": _iso(a.created_at)}
         for a in AuditEvent.objects.filter(account=account).order_by("created_at", "id")
@@ -96,8 +80,6 @@ def _audit_export(account) -> list[dict]:
 
 
 def _audit_erase(account) -> int:
-    from .models import AuditEvent, DeletionRecord
-
     record = DeletionRecord.objects.filter(account=account).order_by("-requested_at").first()
     subject = record.reference if record else None
     # Pseudonymize instead of deleting: the trail of requests stays, linked only to the

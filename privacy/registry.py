@@ -133,11 +133,6 @@ def export_account(account, *, on_section: Callable[[int, int], None] | None = N
     return data
 
 
-def erase_account(account) -> dict[str, int]:
-    """Run every erase callback, derived data first. Returns rows erased per section."""
-    return {s.name: int(s.erase(account) or 0) for s in sections(order="erase") if s.erase is not None}
-
-
 def collected_counts(account, purpose: str) -> int:
     """How much was collected for `purpose` (what withdrawing it may delete)."""
     total = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -19,8 +20,18 @@ from .models import AuditAction, AuditEvent, PolicyReview
 log = logging.getLogger(__name__)
 
 
-def audit(*, account_id: int | None, action: str, via: str, object_id: str = "", **detail) -> AuditEvent:
-    """Append to the privacy audit log. `detail` must hold numbers and codes, never content."""
+def audit(
+    *,
+    account_id: int | None,
+    action: str,
+    via: str,
+    object_id: str = "",
+    counts: Mapping[str, int] | None = None,
+    **detail: object,
+) -> AuditEvent:
+    """Append to the privacy audit log. `detail` (and `counts`, merged into it) must hold numbers
+    and codes, never content."""
+    detail = {**detail, **(counts or {})}
     return AuditEvent.objects.create(account_id=account_id, action=action, via=via, object_id=object_id, detail=detail)
 
 
@@ -45,7 +56,7 @@ def consents_update(*, account_id: int, choices: Mapping[str, bool], method: str
     withdrawn = [p for p in consent.PURPOSES if before[p] and not state[p]]
     policy_review_record(account_id=account_id)
     for purpose in withdrawn:
-        transaction.on_commit(lambda purpose=purpose: registry.consent_withdrawn(purpose, account_id))
+        transaction.on_commit(partial(registry.consent_withdrawn, purpose, account_id))
     return state, withdrawn
 
 
@@ -71,5 +82,7 @@ def collected_delete(*, account, purposes, via: str) -> dict[str, int]:
             raise ValueError(f"{purpose} is still allowed")
         for name, n in registry.collected_delete(account, purpose).items():
             erased[name] = erased.get(name, 0) + n
-    audit(account_id=account.pk, action=AuditAction.COLLECTED_DELETED, via=via, purposes=sorted(purposes), **erased)
+    audit(
+        account_id=account.pk, action=AuditAction.COLLECTED_DELETED, via=via, purposes=sorted(purposes), counts=erased
+    )
     return erased

@@ -1,4 +1,9 @@
-"""Celery tasks of the privacy app: thin, load by id and call the service. JSON arguments only."""
+"""Celery tasks of the privacy app: thin, load by id and call the service. JSON arguments only.
+
+Named `<entity>_<action>` like the services they call. The two requested by people (an export,
+an erasure) also answer to the names they had before (`*_task`), so a message queued across
+the deploy that renamed them is still done.
+"""
 
 from celery import shared_task
 
@@ -6,13 +11,13 @@ from . import erasure, exports, retention
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
-def export_build_task(export_id: str) -> str | None:
+def export_build(export_id: str) -> str | None:
     export = exports.export_build(export_id=export_id)
     return export.status if export else None
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=600, time_limit=660, max_retries=3, default_retry_delay=60)
-def account_erase_task(self, record_id: int) -> str | None:
+def account_erase(self, record_id: int) -> str | None:
     try:
         record = erasure.account_erase(record_id=record_id)
     except Exception as exc:
@@ -22,15 +27,31 @@ def account_erase_task(self, record_id: int) -> str | None:
 
 
 @shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
-def retention_purge_task() -> dict:
+def retention_purge() -> dict:
     return retention.retention_purge()
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
-def exports_expire_task() -> int:
+def exports_expire() -> int:
     return exports.exports_expire()
 
 
 @shared_task(acks_late=True)
-def erasures_retry_task() -> int:
+def erasures_retry() -> int:
     return erasure.erasures_retry()
+
+
+# --- the names before the rename (messages queued across that deploy) ---------------------------
+
+
+@shared_task(name="privacy.tasks.export_build_task", acks_late=True, soft_time_limit=600, time_limit=660)
+def _export_build_legacy(export_id: str) -> str | None:
+    export = exports.export_build(export_id=export_id)
+    return export.status if export else None
+
+
+@shared_task(name="privacy.tasks.account_erase_task", acks_late=True, soft_time_limit=600, time_limit=660)
+def _account_erase_legacy(record_id: int) -> str | None:
+    # A failure leaves the record failed; erasures_retry (beat) queues it again under the new name.
+    record = erasure.account_erase(record_id=record_id)
+    return record.status if record else None

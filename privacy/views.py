@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.active import profile_required
+from common.decorators import profile_required
 
 from . import consent, erasure, exports, selectors, services
 from .models import PURPOSE_EXPLANATIONS, ExportStatus, Purpose

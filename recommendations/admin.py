@@ -3,8 +3,9 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
-from . import registry
+from . import model_registry
 from .models import ModelVersion
+from .tasks import model_train
 
 
 def _metric(name: str, label: str):
@@ -54,11 +55,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retrain now")
     def retrain_now(self, request, queryset):
-        from .tasks import train_model
-
         # After commit: the admin request runs in a transaction-free view, but this keeps the
         # rule (never queue inside an open transaction) should that change.
-        transaction.on_commit(lambda: train_model.delay(trigger="admin"))
+        transaction.on_commit(lambda: model_train.delay(trigger="admin"))
         self.message_user(request, "Training has been queued; the new version appears here when it finishes.")
 
     @admin.action(description="Roll back to this version")
@@ -67,7 +66,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, "Choose exactly one version to roll back to.", level=messages.ERROR)
             return
         mv = queryset.get()
-        if not registry.can_roll_back_to(mv):
+        if not model_registry.can_roll_back_to(mv):
             self.message_user(
                 request,
                 f"{mv.version} cannot serve: only ready or retired versions whose files exist can.",
@@ -75,8 +74,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             )
             return
         try:
-            registry.rollback_to(mv.version)
-        except registry.PromotionError as exc:
+            model_registry.rollback_to(mv.version)
+        except model_registry.PromotionError as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
             return
         self.message_user(request, f"{mv.version} serves now.")

@@ -1,35 +1,14 @@
 """REST: a profile's home rows (CONTRACTS.md `GET profiles/{pid}/home/`). Thin: build_home does it."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import profile_get_for_account
-from config.rest import error_responses
+from api.errors import error_responses
 
 from .home import build_home
-
-
-class HomeItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="title.pk")
-    external_id = serializers.CharField(source="title.external_id")
-    name = serializers.CharField(source="title.name")
-    reason = serializers.CharField()
-
-
-class HomeRowSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="`top-picks` is the main personalized row.")
-    title = serializers.CharField()
-    reason = serializers.CharField()
-    items = HomeItemSerializer(many=True)
-
-
-class HomeSerializer(serializers.Serializer):
-    personalized = serializers.BooleanField()
-    model_version = serializers.CharField(allow_null=True)
-    notice = serializers.CharField(allow_null=True, help_text="Why the home is not personalized, if it is not.")
-    rows = HomeRowSerializer(many=True)
+from .serializers import HomeSerializer
 
 
 class ProfileHomeApi(APIView):

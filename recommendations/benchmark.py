@@ -8,7 +8,7 @@ What a person gets is what is measured, so nothing of the product is rebuilt her
     -> the training part written as a MovieLens directory (tags only as known at each user's
        cut-off, no tag of a cold user)
     -> child process, scratch database (a SQLite file, or a throwaway PostgreSQL database):
-       migrate, `catalog.movielens.movielens_import`
+       migrate, `catalog.importing.movielens.movielens_import`
     -> child process per seed, on a copy of that database:
          `training.train_and_register` (the pipeline behind the Celery task),
          each warm user's Top picks from `home.build_home` (serving, taste, exclusions,
@@ -36,16 +36,27 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+import psycopg
 import scipy.sparse as sp
+from django.core.management import call_command
+from scipy.linalg import lapack
 
-from catalog.movielens import ImportRefused, parse_dataset, stars_to_value
+from accounts.models import Profile
+from accounts.services import user_create
+from catalog.importing.movielens import ImportRefused, movielens_import, parse_dataset, stars_to_value
+from catalog.models import Rating, Title
+from catalog.selectors import title_get_for_profile
+from catalog.services import rating_set
+from privacy import consent
 
-from . import evaluation
+from . import artifacts, evaluation, foldin, serving, training
+from .home import build_home
+from .serving import top_k
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEVANT_STARS = 4.0
@@ -100,7 +111,7 @@ class Split:
 
 
 def make_split(data, *, seed: int = 0) -> Split:
-    """Per-user temporal split of a parsed MovieLens dataset (`catalog.movielens.Dataset`)."""
+    """Per-user temporal split of a parsed MovieLens dataset (`catalog.importing.movielens.Dataset`)."""
     keys = list(data.ratings)
     if not keys:
         raise BenchmarkError("ratings.csv holds no ratings")
@@ -257,7 +268,6 @@ def ease_item_matrix(train: sp.spmatrix, *, lam: float) -> np.ndarray:
     Same model as `evaluation.ease_item_matrix`; the Cholesky inverse of the Gram matrix is about
     three times faster than a general inverse, which matters for a 10k-title catalog.
     """
-    from scipy.linalg import lapack
 
     x = sp.csr_matrix(train, dtype=np.float64)
     x.data[:] = 1.0
@@ -330,8 +340,6 @@ class ScratchDatabases:
         self.created: list[str] = []
 
     def _pg(self, sql: str) -> None:
-        import psycopg
-
         parts = urlsplit(self.postgres_url)
         with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
             conn.execute(sql)
@@ -373,10 +381,6 @@ class ScratchDatabases:
 
 
 def child_import(train_dir: str) -> dict:
-    from django.core.management import call_command
-
-    from catalog.movielens import movielens_import
-
     t0 = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
     t1 = time.monotonic()
@@ -390,17 +394,6 @@ def _movie(external_id: str | None) -> int | None:
 
 def child_seed(workdir: str, seed: int, overrides: dict) -> dict:
     """Train through the product's pipeline, then read what each person is served."""
-    from dataclasses import replace
-
-    from accounts.models import Profile
-    from accounts.services import user_create
-    from catalog.models import Rating, Title
-    from catalog.selectors import title_get_for_profile
-    from catalog.services import rating_set
-    from privacy import consent
-
-    from . import artifacts, foldin, serving, training
-    from .home import build_home
 
     split = json.loads((Path(workdir) / "split.json").read_text())
     params = replace(training.current_params(), **overrides, random_state=seed)
@@ -493,8 +486,6 @@ def child_seed(workdir: str, seed: int, overrides: dict) -> dict:
 
 
 def _rank_rows(scores: np.ndarray, allowed: np.ndarray, movie_of_row: np.ndarray) -> list[int]:
-    from .serving import top_k
-
     return [int(movie_of_row[r]) for r in top_k(scores, K, allowed)]
 
 

@@ -1,6 +1,6 @@
 """Composes a profile's home page: which rows, in which order, and whether it is personal.
 
-Catalog supplies the non-personalized rows (`catalog.rows`); this module adds the personalized
+Catalog supplies the non-personalized rows (`catalog.shelves`); this module adds the personalized
 ones when it can. Nobody sees an empty home: whenever personalization is impossible (not
 allowed, no model yet, model files missing, cache down, no taste signal yet) the home is the
 non-personalized rows with a `notice` saying why in plain words.
@@ -15,11 +15,11 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import Profile
-from catalog.rows import Row, non_personalized_rows, row_specs, rows_from_specs
 from catalog.selectors import search_interests
+from catalog.shelves import Row, non_personalized_rows, row_specs, rows_from_specs
 from privacy import consent
 
-from . import foldin, rows, serving, signals
+from . import foldin, personal_rows, serving, signals
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def build_home(*, profile: Profile) -> Home:
         if consent.allows_for(profile.account, "search_history"):
             since = timezone.now() - timedelta(days=signals.SEARCH_ROW_DAYS)
             interests = search_interests(profile, since=since)
-        personal, summary = rows.personalized_rows(
+        personal, summary = personal_rows.personalized_rows(
             profile=profile, model=model, taste=taste, vector=vector, catalog_specs=specs, search_interests=interests
         )
     except Exception:  # a recommender fault must never cost the viewer the page

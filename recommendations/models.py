@@ -21,7 +21,7 @@ class ModelVersion(models.Model):
     """One trained (or attempted) model. `version` is also the artifact folder's name.
 
     Invariant: at most one row has status `serving` (a partial unique constraint backs the
-    promotion code in `recommendations.registry`, which retires the previous one in the same
+    promotion code in `recommendations.model_registry`, which retires the previous one in the same
     transaction).
     """
 

@@ -14,34 +14,27 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from accounts.models import Profile
+from catalog.models import Rating
 from privacy import registry
+from recommendations import artifacts, services, signals
+from recommendations.home import build_home
+from recommendations.models import OnboardingGenre
+from recommendations.selectors import serving_version
 
 log = logging.getLogger(__name__)
 
 
 def _profiles(account):
-    from accounts.models import Profile
-
     return list(Profile.objects.filter(account=account).order_by("created_at", "id"))
 
 
 def _purge(profile_ids: list[int]) -> int:
     """Drop everything derived for these profiles; returns the model rows removed."""
-    from recommendations.services import profile_personalization_purge
-
-    return sum(profile_personalization_purge(profile_id=pid) for pid in profile_ids)
-
-
-def _serving_version() -> str | None:
-    from recommendations.selectors import serving_version
-
-    mv = serving_version()
-    return mv.version if mv else None
+    return sum(services.profile_personalization_purge(profile_id=pid) for pid in profile_ids)
 
 
 def _serving_profile_ids(version: str) -> np.ndarray:
-    from recommendations import artifacts
-
     try:
         return artifacts.load(version).profile_ids
     except artifacts.ArtifactsMissing:
@@ -49,8 +42,6 @@ def _serving_profile_ids(version: str) -> np.ndarray:
 
 
 def _recommendations_export(account) -> list[dict]:
-    from recommendations.home import build_home
-
     out = []
     for profile in _profiles(account):
         profile.account = account
@@ -81,9 +72,6 @@ def _recommendations_erase(account) -> int:
 
 def _taste_export(account) -> list[dict]:
     """Each profile's derived taste: genres weighted by its ratings, and onboarding picks."""
-    from catalog.models import Rating
-    from recommendations import signals
-    from recommendations.models import OnboardingGenre
 
     weight = {"love": signals.STRENGTH["love"], "up": signals.STRENGTH["up"], "down": signals.DOWN}
 
@@ -100,7 +88,8 @@ def _taste_export(account) -> list[dict]:
     picked = defaultdict(list)
     for pid, name in OnboardingGenre.objects.filter(profile__account=account).values_list("profile_id", "genre__name"):
         picked[pid].append(name)
-    version = _serving_version()
+    mv = serving_version()
+    version = mv.version if mv else None
     in_model = set(_serving_profile_ids(version).tolist()) if version else set()
     return [
         {
@@ -117,28 +106,21 @@ def _taste_export(account) -> list[dict]:
 
 
 def _onboarding_export(account) -> list[dict]:
-    from recommendations.models import OnboardingGenre
-
     qs = OnboardingGenre.objects.filter(profile__account=account).select_related("genre").order_by("profile_id", "id")
     return [{"profile_id": o.profile_id, "genre": o.genre.name, "created_at": o.created_at.isoformat()} for o in qs]
 
 
 def _onboarding_erase(account) -> int:
-    from recommendations.models import OnboardingGenre
-
     return OnboardingGenre.objects.filter(profile__account=account).delete()[0]
 
 
 def _onboarding_count(account) -> int:
-    from recommendations.models import OnboardingGenre
-
     return OnboardingGenre.objects.filter(profile__account=account).count()
 
 
 def _on_withdrawn(purpose: str, account_id: int) -> None:
     if purpose != "personalization":
         return
-    from accounts.models import Profile
 
     _purge(list(Profile.objects.filter(account_id=account_id).values_list("pk", flat=True)))
 
@@ -151,7 +133,6 @@ def _personalization_collected_delete(account) -> int:
 
 def _training_facts(account) -> dict:
     """When the account's data was last used for training: the serving version, if it contributed."""
-    from recommendations.selectors import serving_version
 
     mv = serving_version()
     if mv is None:

@@ -7,10 +7,10 @@ import logging
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Profile
+from accounts.services import profile_engagement_touch
 from catalog import services as catalog_services
 from catalog.models import Genre, Rating
 from catalog.selectors import visible_titles
@@ -56,7 +56,8 @@ def onboarding_skip(*, profile: Profile) -> None:
 def _mark_onboarded(profile: Profile) -> None:
     now = timezone.now()
     # The genres are taste too: move the stamp so the next home folds the profile in afresh.
-    Profile.objects.filter(pk=profile.pk).update(onboarded_at=now, engagement_stamp=F("engagement_stamp") + 1)
+    Profile.objects.filter(pk=profile.pk).update(onboarded_at=now)
+    profile_engagement_touch(profile_ids=[profile.pk])
     profile.onboarded_at = now
     profile.refresh_from_db(fields=["engagement_stamp"])
 

@@ -1,7 +1,7 @@
 """The serving model: the serving version's representations, cached once per process.
 
 Every web process keeps one `ServingModel` in memory. On each request `get_model()` asks the
-shared cache which version serves (`registry.SERVING_CACHE_KEY`, bumped on promotion); when the
+shared cache which version serves (`model_registry.SERVING_CACHE_KEY`, bumped on promotion); when the
 key is absent it asks the database, at most every `RECHECK_SECONDS`. A different version is
 loaded and swapped in without a restart. Anything wrong (no model yet, files missing, the
 cache unreachable) gives None with a reason, so the home page falls back to non-personal rows
@@ -28,7 +28,9 @@ from django.core.cache import cache
 from catalog.selectors import visible_titles
 
 from . import artifacts
+from .model_registry import SERVING_CACHE_KEY
 from .params import HybridParams
+from .selectors import serving_version
 
 log = logging.getLogger(__name__)
 
@@ -220,15 +222,12 @@ def reset() -> None:
 
 
 def _serving_version_from_db() -> str | None:
-    from .selectors import serving_version
-
     mv = serving_version()
     return mv.version if mv is not None else None
 
 
 def _resolve_version(now: float) -> tuple[str | None, str | None]:
     """(serving version or None, problem). Cheap: the cache key, else the DB now and then."""
-    from .registry import SERVING_CACHE_KEY
 
     try:
         version = cache.get(SERVING_CACHE_KEY)

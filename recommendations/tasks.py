@@ -1,6 +1,6 @@
 """Celery tasks of the recommender: thin wrappers around `training.train_and_register`.
 
-`train_model` is single-flight: a cache lock (`cache.add`, atomic in Redis and in local memory)
+`model_train` is single-flight: a cache lock (`cache.add`, atomic in Redis and in local memory)
 with an expiry longer than the hard time limit, so a killed worker cannot wedge training for
 good; it is released in `finally` only by the holder (the token check).
 """
@@ -26,7 +26,6 @@ LOCK_KEY = "recommendations:training-lock"
 SOFT_TIME_LIMIT = 60 * 60
 HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 5 * 60
 LOCK_TIMEOUT = HARD_TIME_LIMIT + 60
-DEFAULT_RETRAIN_THRESHOLD = 500
 
 
 def acquire_lock() -> str | None:
@@ -52,7 +51,7 @@ def release_lock(token: str) -> None:
     retry_jitter=True,
     max_retries=3,
 )
-def train_model(self, trigger: str = "task") -> dict:
+def model_train(self, trigger: str = "task") -> dict:
     """Train, evaluate and maybe promote. Returns a JSON-able summary (or why it skipped)."""
     token = acquire_lock()
     if token is None:
@@ -67,14 +66,14 @@ def train_model(self, trigger: str = "task") -> dict:
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
-def check_new_interactions() -> dict:
+def interactions_check() -> dict:
     """Enqueue training when enough interactions arrived since the serving version's data.
 
     Without a serving version the reference is the latest attempt (so a rejected or failed
     model is not retried every five minutes on the same data); with no attempt at all, any
     data is enough.
     """
-    threshold = int(getattr(settings, "RECOMMENDER_RETRAIN_THRESHOLD", DEFAULT_RETRAIN_THRESHOLD))
+    threshold = settings.RECOMMENDER_RETRAIN_THRESHOLD
     reference = serving_version() or ModelVersion.objects.order_by("-created_at", "-id").first()
     total = dataset.count_interactions()
     if reference is None:
@@ -86,5 +85,12 @@ def check_new_interactions() -> dict:
         due = since >= threshold
     enqueue = due and cache.get(LOCK_KEY) is None
     if enqueue:
-        train_model.delay(trigger="new-interactions")
+        model_train.delay(trigger="new-interactions")
     return {"new_interactions": since, "threshold": threshold, "enqueued": enqueue}
+
+
+@shared_task(name="recommendations.tasks.train_model", acks_late=True)
+def _model_train_legacy(trigger: str = "task") -> dict:
+    """A training queued under the task's name before the rename: queued again under the new one."""
+    model_train.delay(trigger=trigger)
+    return {"requeued_as": "recommendations.tasks.model_train"}

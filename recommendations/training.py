@@ -6,7 +6,7 @@
     assemble (dataset) -> temporal per-user split (last 20% of each profile's positives by time)
     -> fit on the past, score the future (model and popularity, same split, same run)
     -> refit on all data with the same parameters -> artifacts (npz/JSON, atomic)
-    -> ModelVersion (ready) -> the promotion gate -> serving (registry.promote).
+    -> ModelVersion (ready) -> the promotion gate -> serving (model_registry.promote).
 
 Why refit on everything: the held-out 20% is each profile's most recent taste, exactly what the
 home page should reflect; the split model is only a measuring stick. It costs a second fit.
@@ -27,8 +27,9 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.utils import timezone
 
-from . import artifacts, evaluation, registry
+from . import artifacts, evaluation, model_registry
 from .dataset import TrainingData, assemble, count_interactions
+from .evaluation import evaluate, matrix_scorer, popularity_scorer, temporal_split
 from .models import ModelStatus, ModelVersion
 from .params import HybridParams, current_params
 from .selectors import serving_version
@@ -111,7 +112,6 @@ def item_representations(model, item_features, params: HybridParams, train: sp.s
 
 def score_split(params: HybridParams, data: TrainingData) -> tuple[dict, dict, dict]:
     """Fit on each profile's past, evaluate model and popularity on its future (same users)."""
-    from .evaluation import evaluate, matrix_scorer, popularity_scorer, temporal_split
 
     test_mask = temporal_split(data.users, data.timestamps)
     sample = _evaluation_profiles(data, test_mask, params.eval_max_positives)
@@ -168,7 +168,7 @@ def promotion_gate(metrics: dict, baseline: dict, serving: ModelVersion | None) 
     if not ndcg > pop:
         return False, f"nDCG@10 {ndcg:.4f} does not beat popularity's {pop:.4f}"
     # A serving version whose files are gone serves nobody: any model that beats popularity is better.
-    usable = serving is not None and registry.artifacts_exist(serving.version)
+    usable = serving is not None and model_registry.artifacts_exist(serving.version)
     current = serving.metric("ndcg@10") if usable else None
     if current is not None and ndcg < current - tolerance:
         return (
@@ -250,6 +250,6 @@ def train_and_register(*, trigger: str, params: HybridParams | None = None) -> M
         log.exception("training %s failed", mv.version)
         raise
     if promote:
-        mv = registry.promote(mv.version)
+        mv = model_registry.promote(mv.version)
     log.info("trained %s (%s): %s", mv.version, mv.status, reason)
     return mv

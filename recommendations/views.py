@@ -2,22 +2,18 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.active import profile_required
 from accounts.models import Profile
 from catalog.models import Genre
-from catalog.selectors import visible_titles
 from catalog.signals import rows_shown
+from common.decorators import profile_required
 
 from . import services
 from .home import build_home
-from .rows import catalog_index
-
-ONBOARDING_TITLES = 24
+from .selectors import onboarding_choices
 
 
 @profile_required
@@ -27,26 +23,6 @@ def home(request):
         return redirect("onboarding")
     rows_shown.send(sender=Profile, profile=request.profile, rows=home.rows)
     return render(request, "home.html", {"home": home})
-
-
-def onboarding_choices(profile, *, limit: int = ONBOARDING_TITLES):
-    """A diverse set to pick from: the most liked visible titles, taken round-robin by genre."""
-    popular = list(
-        visible_titles(profile)
-        .annotate(likes=Count("ratings", filter=Q(ratings__value__in=("up", "love"))))
-        .order_by("-likes", "-date_added", "id")[: limit * 8]
-    )
-    genres_of = catalog_index().title_genres
-    buckets: dict[str, list] = {}
-    for title in popular:
-        first = (genres_of.get(title.pk) or [""])[0]
-        buckets.setdefault(first, []).append(title)
-    chosen = []
-    while len(chosen) < limit and any(buckets.values()):
-        for bucket in buckets.values():
-            if bucket and len(chosen) < limit:
-                chosen.append(bucket.pop(0))
-    return chosen
 
 
 @profile_required
@@ -86,7 +62,7 @@ def onboarding(request):
 @profile_required
 def why(request, key: str):
     home = build_home(profile=request.profile)
-    row = next((r for r in home.rows if r.key == key and getattr(r, "why_url", None)), None)
+    row = next((r for r in home.rows if r.key == key and r.why_url), None)
     if row is None:
         raise Http404("No such recommendation row on your home page.")
     summary = home.extra.get("summary", {})

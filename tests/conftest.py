@@ -62,16 +62,15 @@ def _clear_cache():
     (serving model, catalog index) would otherwise carry one test's model into the next."""
     from django.core.cache import cache
 
-    from recommendations import rows as recommendation_rows
-    from recommendations import serving
+    from recommendations import catalog_index, serving
 
     cache.clear()
     serving.reset()
-    recommendation_rows.reset_index()
+    catalog_index.reset_index()
     yield
     cache.clear()
     serving.reset()
-    recommendation_rows.reset_index()
+    catalog_index.reset_index()
 
 
 def require_postgres():

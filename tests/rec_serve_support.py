@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from accounts.maturity import MaturityRating
-from recommendations import artifacts, rows, serving
+from recommendations import artifacts, catalog_index, serving
 from recommendations.models import ModelStatus, ModelVersion
 
 from .factories import GenreFactory, TitleFactory
@@ -24,10 +24,10 @@ def rec_env(db, settings, tmp_path):
     """A clean per-process serving state and a private model folder for each test."""
     settings.MODEL_ROOT = tmp_path / "models"
     serving.reset()
-    rows.reset_index()
+    catalog_index.reset_index()
     yield
     serving.reset()
-    rows.reset_index()
+    catalog_index.reset_index()
 
 
 class Catalog:

@@ -6,7 +6,7 @@ from django.test import Client, RequestFactory, override_settings
 from rest_framework.test import APIClient
 
 from accounts import apis as account_apis
-from config.rest import handler404, handler500
+from api.errors import handler404, handler500
 
 from .test_api_support import token_client
 

@@ -48,9 +48,10 @@ class World:
             profile.is_kids,
             profile.maturity_limit,
             Profile.objects.filter(account=self.owner).count(),
-            sorted(profile.ratings.values_list("title_id", "value")),
+            sorted(profile.ratings.values_list("title_id", "value", "exclude_from_recommendations")),
             sorted(profile.list_entries.values_list("title_id", flat=True)),
-            sorted(profile.viewing.values_list("title_id", "position_seconds")),
+            sorted(profile.viewing.values_list("title_id", "position_seconds", "exclude_from_recommendations")),
+            sorted(profile.hidden_titles.values_list("title_id", flat=True)),
         )
 
 

@@ -1,4 +1,4 @@
-"""Home rows (catalog.rows) and the home page that renders them."""
+"""Home shelves (catalog.shelves) and the home page that renders them."""
 
 from datetime import timedelta
 
@@ -7,8 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.maturity import MaturityRating
-from catalog import rows as catalog_rows
-from catalog import services
+from catalog import services, shelves
 from catalog.models import CollectionItem, TitleKind
 
 from .conftest import make_account, signed_in_client
@@ -50,7 +49,7 @@ def test_rows_keys_order_and_reasons(owner):
     collection = CollectionFactory(name="Staff picks", position=1)
     CollectionItem.objects.create(collection=collection, title=old, position=0)
 
-    rows = catalog_rows.non_personalized_rows(profile=profile)
+    rows = shelves.non_personalized_rows(profile=profile)
 
     assert keys(rows) == [
         "continue-watching",
@@ -87,7 +86,7 @@ def test_continue_watching_most_recent_first_unfinished_only_one_per_series(owne
         profile=profile, title=series, episode=e2, last_watched_at=now - timedelta(hours=2), duration_seconds=1800
     )
 
-    row = catalog_rows.continue_watching_spec(profile)
+    row = shelves.continue_watching_spec(profile)
 
     assert [tid for tid, _, _ in row.items] == [film_b.pk, series.pk, film_a.pk]
     series_item = row.items[1]
@@ -101,18 +100,18 @@ def test_personal_rows_are_per_profile(owner, other):
     title = TitleFactory()
     services.list_add(profile=mine, title=title)
     # Warm every cache with the owner's rows first.
-    catalog_rows.non_personalized_rows(profile=mine)
-    rows = catalog_rows.non_personalized_rows(profile=theirs)
+    shelves.non_personalized_rows(profile=mine)
+    rows = shelves.non_personalized_rows(profile=theirs)
     assert "my-list" not in keys(rows)
     assert "continue-watching" not in keys(rows)
 
 
 def test_empty_rows_are_skipped(owner):
     _, profile = owner
-    assert catalog_rows.non_personalized_rows(profile=profile) == []
+    assert shelves.non_personalized_rows(profile=profile) == []
     TitleFactory()
     cache.clear()  # shared rows are cached for a minute
-    assert keys(catalog_rows.non_personalized_rows(profile=profile)) == ["new-arrivals"]
+    assert keys(shelves.non_personalized_rows(profile=profile)) == ["new-arrivals"]
 
 
 @pytest.mark.parametrize("kids", [True, False])
@@ -131,7 +130,7 @@ def test_every_row_respects_maturity_and_kids_never_see_unrated(kids):
         RatingFactory(profile=viewer, title=title)
         CollectionItem.objects.create(collection=collection, title=title, position=position)
 
-    rows = catalog_rows.non_personalized_rows(profile=viewer)
+    rows = shelves.non_personalized_rows(profile=viewer)
 
     expected_keys = ["continue-watching", "my-list", "trending", "new-arrivals", "collection-everything"]
     assert keys(rows) == [*expected_keys, "genre-family"]
@@ -139,7 +138,7 @@ def test_every_row_respects_maturity_and_kids_never_see_unrated(kids):
         assert ids(row) == [ok.pk], row.key
 
     _, adult = make_account("adult")
-    adult_rows = catalog_rows.non_personalized_rows(profile=adult)
+    adult_rows = shelves.non_personalized_rows(profile=adult)
     assert set(ids(row_by_key(adult_rows, "new-arrivals"))) == {ok.pk, mature.pk, unrated.pk}
 
 
@@ -148,10 +147,10 @@ def test_shared_rows_are_cached_per_maturity_setting(owner, django_assert_num_qu
     _, kid = make_account("kid", is_kids=True, maturity_limit=2)
     TitleFactory(maturity_rating=MaturityRating.PG)
     mature = TitleFactory(maturity_rating=MaturityRating.R)
-    catalog_rows.new_arrivals_spec(adult)
+    shelves.new_arrivals_spec(adult)
     with django_assert_num_queries(0):
-        adult_again = catalog_rows.new_arrivals_spec(adult)
-    kid_spec = catalog_rows.new_arrivals_spec(kid)
+        adult_again = shelves.new_arrivals_spec(adult)
+    kid_spec = shelves.new_arrivals_spec(kid)
     assert mature.pk in [tid for tid, _, _ in adult_again.items]
     assert mature.pk not in [tid for tid, _, _ in kid_spec.items]
 
@@ -171,14 +170,14 @@ def test_collections_live_window_on_off_and_order(owner):
         for position, title in enumerate([c, a, b]):
             CollectionItem.objects.create(collection=collection, title=title, position=position)
 
-    specs = catalog_rows.collection_specs(profile)
+    specs = shelves.collection_specs(profile)
 
     assert [s.key for s in specs] == ["collection-first", "collection-second"]
     assert [tid for tid, _, _ in specs[0].items] == [c.pk, a.pk, b.pk]
     assert "First" in specs[0].items[0][1]
     first.is_active = False
     first.save()
-    assert [s.key for s in catalog_rows.collection_specs(profile)] == ["collection-second"]
+    assert [s.key for s in shelves.collection_specs(profile)] == ["collection-second"]
 
 
 def test_trending_decays_with_age_and_ignores_older_than_a_week(owner):
@@ -195,8 +194,8 @@ def test_trending_decays_with_age_and_ignores_older_than_a_week(owner):
         _, p = make_account(f"a{i}")
         RatingFactory(profile=p, title=ancient, updated_at=now - timedelta(days=8))
 
-    scores = catalog_rows.trending_scores(profile, now=now)
-    spec = catalog_rows.trending_spec(profile)
+    scores = shelves.trending_scores(profile, now=now)
+    spec = shelves.trending_spec(profile)
 
     assert ancient.pk not in scores
     assert scores[fresh.pk] > scores[stale.pk] > 0
@@ -207,7 +206,7 @@ def test_trending_decays_with_age_and_ignores_older_than_a_week(owner):
 def test_genre_rows_pick_the_most_popular_genres(owner, settings):
     _, profile = owner
     settings.DEBUG = False
-    genres = [GenreFactory(name=f"G{i}") for i in range(catalog_rows.GENRE_ROWS + 2)]
+    genres = [GenreFactory(name=f"G{i}") for i in range(shelves.GENRE_SHELVES + 2)]
     popular = genres[-1]
     hit = TitleFactory(genres=[popular])
     other_title = TitleFactory(genres=[popular])
@@ -217,9 +216,9 @@ def test_genre_rows_pick_the_most_popular_genres(owner, settings):
         _, p = make_account(f"r{i}")
         RatingFactory(profile=p, title=hit)
 
-    specs = catalog_rows.genre_specs(profile)
+    specs = shelves.genre_specs(profile)
 
-    assert len(specs) == catalog_rows.GENRE_ROWS
+    assert len(specs) == shelves.GENRE_SHELVES
     assert specs[0].key == f"genre-{popular.slug}"
     assert [tid for tid, _, _ in specs[0].items] == [hit.pk, other_title.pk]
     assert specs[0].reason
@@ -259,7 +258,7 @@ def test_home_page_query_count_is_flat(owner, per_row, django_assert_max_num_que
     html = response.content.decode()
     for key in ["continue-watching", "my-list", "trending", "new-arrivals", "collection-coll-0", "genre-genre-0"]:
         assert f'data-row="{key}"' in html
-    assert html.count("data-title-id=") >= min(per_row, catalog_rows.ROW_LIMIT) * 10
+    assert html.count("data-title-id=") >= min(per_row, shelves.ROW_LENGTH) * 10
 
 
 @pytest.mark.parametrize("per_row", [5, 50])
@@ -269,11 +268,11 @@ def test_row_builder_query_count_is_constant(owner, per_row, django_assert_num_q
     # continue watching, my list, trending (views + ratings in one union), new arrivals,
     # collections, top genres, genre titles, then every title in one query.
     with django_assert_num_queries(8):
-        rows = catalog_rows.non_personalized_rows(profile=profile)
+        rows = shelves.non_personalized_rows(profile=profile)
     assert len(rows) == 10
     # Shared rows come from the cache the second time: only the personal ones, collections and titles.
     with django_assert_num_queries(4):
-        catalog_rows.non_personalized_rows(profile=profile)
+        shelves.non_personalized_rows(profile=profile)
 
 
 def test_home_renders_rows_reasons_cards_and_notice(owner_client, owner):
@@ -320,7 +319,7 @@ def test_continue_watching_offers_the_next_episode_of_a_finished_one(owner):
     film = TitleFactory()
     ViewingFactory(profile=profile, title=film, completed=True, position_seconds=6000)
 
-    spec = catalog_rows.continue_watching_spec(profile)
+    spec = shelves.continue_watching_spec(profile)
 
     # The finished series (no episode after) and the finished film are gone.
     assert spec.items == [(series.pk, "Next: S1:E2", None)]
@@ -328,7 +327,7 @@ def test_continue_watching_offers_the_next_episode_of_a_finished_one(owner):
     s1_e2_viewing.completed = True
     s1_e2_viewing.last_watched_at = now + timedelta(minutes=1)
     s1_e2_viewing.save()
-    assert catalog_rows.continue_watching_spec(profile).items == [(series.pk, "Next: S2:E1", None)]
+    assert shelves.continue_watching_spec(profile).items == [(series.pk, "Next: S2:E1", None)]
 
 
 def test_collections_follow_their_audience(owner):
@@ -339,5 +338,5 @@ def test_collections_follow_their_audience(owner):
         collection = CollectionFactory(name=name, audience=audience)
         CollectionItem.objects.create(collection=collection, title=title)
 
-    assert {s.key for s in catalog_rows.collection_specs(adult)} == {"collection-for-all", "collection-for-grown-ups"}
-    assert {s.key for s in catalog_rows.collection_specs(kid)} == {"collection-for-all", "collection-for-kids"}
+    assert {s.key for s in shelves.collection_specs(adult)} == {"collection-for-all", "collection-for-grown-ups"}
+    assert {s.key for s in shelves.collection_specs(kid)} == {"collection-for-all", "collection-for-kids"}

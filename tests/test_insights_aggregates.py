@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Rating, RatingValue, TitleKind
-from catalog.rows import Row, RowItem
+from catalog.shelves import Row, RowItem
 from insights import aggregates, clusters, personal_data, services, tasks
 from insights.models import Click, Impression, ImpressionDaily, InsightsSnapshot, SnapshotStatus, TitleStats
 from recommendations import artifacts

@@ -223,7 +223,7 @@ def test_collection_audience_defaults_to_everyone():
 
 def test_beat_runs_the_aggregation_nightly_and_purges_impressions(settings):
     tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"insights.tasks.compute_insights_nightly", "insights.tasks.impressions_purge"} <= tasks_scheduled
+    assert {"insights.tasks.insights_compute_nightly", "insights.tasks.impressions_purge"} <= tasks_scheduled
 
 
 def test_dashboard_figures_are_rendered_once_per_snapshot(staff_client, computed, django_assert_max_num_queries):

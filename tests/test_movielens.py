@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Profile, User
+from catalog.importing.movielens import split_title, stars_to_value
 from catalog.models import Genre, Rating, Tag, Title, TitleTag
-from catalog.movielens import split_title, stars_to_value
 from privacy.models import ConsentEvent, ConsentState
 
 MOVIES = """movieId,title,genres

@@ -10,7 +10,7 @@ from catalog import services as catalog_services
 from catalog.models import SearchQuery, ViewingActivity
 from privacy import exports, retention
 from privacy.models import ExportRequest, ExportStatus
-from privacy.tasks import retention_purge_task
+from privacy.tasks import retention_purge
 
 from .conftest import make_account
 from .factories import TitleFactory
@@ -27,7 +27,7 @@ def test_searches_older_than_the_retention_are_purged(settings):
     with time_machine.travel(start + timedelta(days=89, hours=23), tick=False):
         assert retention.retention_purge()["searches"] == 0
     with time_machine.travel(start + timedelta(days=90, minutes=1), tick=False):
-        assert retention_purge_task.delay().get()["searches"] == 1
+        assert retention_purge.delay().get()["searches"] == 1
     assert list(SearchQuery.objects.values_list("query", flat=True)) == ["newer"]
     settings.SEARCH_RETENTION_DAYS = 10  # read at run time, not at import
     with time_machine.travel(start + timedelta(days=61), tick=False):

@@ -113,7 +113,7 @@ def _write_movielens(folder, n_users=40, n_movies=40, seed=0):
 
 
 def _parsed(folder):
-    from catalog.movielens import parse_dataset
+    from catalog.importing.movielens import parse_dataset
 
     return parse_dataset(folder)
 

@@ -6,7 +6,7 @@ from accounts.maturity import MaturityLevel, MaturityRating
 from catalog import services as catalog_services
 from catalog.models import Collection, CollectionItem
 from catalog.selectors import more_like_this
-from recommendations import rows as recommendation_rows
+from recommendations import personal_rows
 from recommendations.home import build_home
 
 from .factories import GenreFactory, TitleFactory
@@ -50,7 +50,7 @@ def test_more_like_this_never_offers_what_the_profile_rejected(owner):
 def test_continue_watching_and_my_list_are_never_cut_by_the_row_limit(owner, cat, monkeypatch):
     _, profile = owner
     install_model(cat)
-    monkeypatch.setattr(recommendation_rows, "MAX_ROWS", 1)
+    monkeypatch.setattr(personal_rows, "MAX_ROWS", 1)
     _love(profile, cat.by_genre["drama"][2:4] + cat.by_genre["comedy"][2:4])
     catalog_services.list_add(profile=profile, title=cat.by_genre["sci-fi"][3])
     catalog_services.viewing_record(

@@ -13,8 +13,8 @@ from catalog.models import Title
 from privacy import consent
 from recommendations import artifacts, foldin, serving
 from recommendations.home import build_home
+from recommendations.model_registry import SERVING_CACHE_KEY
 from recommendations.models import ModelStatus, ModelVersion
-from recommendations.registry import SERVING_CACHE_KEY
 from recommendations.services import profile_personalization_purge
 
 from .conftest import make_account
@@ -294,7 +294,7 @@ def test_new_version_is_swapped_in_without_restart(owner, cat):
     artifacts.save(make_artifacts(cat, "v2", rotate=True))
     ModelVersion.objects.filter(pk=v1.pk).update(status=ModelStatus.RETIRED)
     ModelVersion.objects.create(version="v2", status=ModelStatus.SERVING)
-    cache.set(SERVING_CACHE_KEY, "v2")  # what registry.promote publishes after its commit
+    cache.set(SERVING_CACHE_KEY, "v2")  # what model_registry.promote publishes after its commit
     home = build_home(profile=_fresh(profile))
     assert home.model_version == "v2"
     assert serving.get_model().model.version == "v2"

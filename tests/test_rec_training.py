@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.maturity import MaturityRating
 from catalog.models import CreditRole, TitleTag
-from recommendations import artifacts, dataset, registry, signals, tasks, training
+from recommendations import artifacts, dataset, model_registry, serving, signals, tasks, training
 from recommendations.models import ModelStatus, ModelVersion, OnboardingGenre
 from recommendations.params import HybridParams
 from recommendations.selectors import serving_version
@@ -184,7 +184,7 @@ def test_train_and_register_promotes_and_writes_loadable_artifacts(django_captur
     with django_capture_on_commit_callbacks(execute=True):
         mv = training.train_and_register(trigger="test")
     # Published after commit, for the serving side's per-process cache.
-    assert cache.get(registry.SERVING_CACHE_KEY) == mv.version
+    assert cache.get(model_registry.SERVING_CACHE_KEY) == mv.version
 
     assert mv.status == ModelStatus.SERVING
     assert serving_version() == mv
@@ -193,7 +193,7 @@ def test_train_and_register_promotes_and_writes_loadable_artifacts(django_captur
     assert mv.data_counts["profiles"] == len(profiles) and mv.data_counts["titles"] == len(titles)
     assert mv.interactions_at_training == 440  # 10 positives + 1 down per profile
     assert mv.params["no_components"] == FAST.no_components
-    assert registry.current_serving_version_string() == mv.version
+    assert serving.get_model().model.version == mv.version
 
     art = artifacts.load(mv.version)
     assert art.item_vecs.shape == (len(titles), FAST.no_components)
@@ -233,7 +233,8 @@ def test_worse_model_is_not_promoted(monkeypatch, django_capture_on_commit_callb
     assert second.status == ModelStatus.REJECTED
     assert "worse than serving" in second.gate
     assert serving_version() == first
-    assert cache.get(registry.SERVING_CACHE_KEY) == first.version
+    serving.reset()
+    assert serving.get_model().model.version == first.version
 
 
 @pytest.mark.django_db
@@ -268,7 +269,8 @@ def test_failing_training_leaves_serving_version_serving(monkeypatch):
     assert "fit exploded" in failed.error
     assert not artifacts.version_dir(failed.version).exists()
     assert serving_version() == first
-    assert registry.current_serving_version_string() == first.version
+    serving.reset()
+    assert serving.get_model().model.version == first.version
 
 
 @pytest.mark.django_db
@@ -288,11 +290,11 @@ def test_rollback_to_a_retired_version(django_capture_on_commit_callbacks):
     first = training.train_and_register(trigger="test")
     second = training.train_and_register(trigger="test")
     with django_capture_on_commit_callbacks(execute=True):
-        registry.rollback_to(first.version)
+        model_registry.rollback_to(first.version)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == ModelStatus.SERVING and second.status == ModelStatus.RETIRED
-    assert cache.get(registry.SERVING_CACHE_KEY) == first.version
+    assert cache.get(model_registry.SERVING_CACHE_KEY) == first.version
 
 
 @pytest.mark.django_db
@@ -301,21 +303,22 @@ def test_rollback_refuses_missing_artifacts_and_failed_versions():
     first = training.train_and_register(trigger="test")
     training.train_and_register(trigger="test")
     artifacts.delete(first.version)
-    with pytest.raises(registry.PromotionError):
-        registry.rollback_to(first.version)
+    with pytest.raises(model_registry.PromotionError):
+        model_registry.rollback_to(first.version)
     failed = ModelVersion.objects.create(version="20260101-000000-dead", status=ModelStatus.FAILED)
-    with pytest.raises(registry.PromotionError):
-        registry.rollback_to(failed.version)
-    with pytest.raises(registry.PromotionError):
-        registry.rollback_to("no-such-version")
+    with pytest.raises(model_registry.PromotionError):
+        model_registry.rollback_to(failed.version)
+    with pytest.raises(model_registry.PromotionError):
+        model_registry.rollback_to("no-such-version")
 
 
 @pytest.mark.django_db
-def test_current_serving_version_string_falls_back_to_database():
+def test_serving_finds_the_serving_version_in_the_database_without_the_cache_key():
     build_world()
     mv = training.train_and_register(trigger="test")
     cache.clear()
-    assert registry.current_serving_version_string() == mv.version
+    serving.reset()
+    assert serving.get_model().model.version == mv.version
 
 
 # --- task, lock, schedule ---------------------------------------------------------------------
@@ -324,7 +327,7 @@ def test_current_serving_version_string_falls_back_to_database():
 @pytest.mark.django_db
 def test_task_trains_and_releases_the_lock():
     build_world()
-    result = tasks.train_model.delay(trigger="test").get()
+    result = tasks.model_train.delay(trigger="test").get()
     assert result["skipped"] is False
     assert serving_version().version == result["version"]
     assert cache.get(tasks.LOCK_KEY) is None
@@ -334,7 +337,7 @@ def test_task_trains_and_releases_the_lock():
 def test_task_marks_an_orphaned_training_failed():
     build_world(n_profiles=10, n_titles=20)
     orphan = ModelVersion.objects.create(version="20260101-000000-dead", status=ModelStatus.TRAINING)
-    tasks.train_model.delay(trigger="test").get()
+    tasks.model_train.delay(trigger="test").get()
     orphan.refresh_from_db()
     assert orphan.status == ModelStatus.FAILED and "interrupted" in orphan.error
 
@@ -343,7 +346,7 @@ def test_task_marks_an_orphaned_training_failed():
 def test_lock_keeps_two_trainings_apart():
     build_world()
     assert cache.add(tasks.LOCK_KEY, "someone-else", timeout=60)
-    result = tasks.train_model.delay(trigger="test").get()
+    result = tasks.model_train.delay(trigger="test").get()
     assert result == {"skipped": True, "reason": "another training is running"}
     assert not ModelVersion.objects.exists()
     # The holder's lock is untouched by the skipped run.
@@ -354,12 +357,12 @@ def test_lock_keeps_two_trainings_apart():
 def test_lock_is_released_when_training_fails(monkeypatch):
     monkeypatch.setattr(training, "train_and_register", lambda **kw: (_ for _ in ()).throw(RuntimeError("x")))
     with pytest.raises(RuntimeError):
-        tasks.train_model.delay(trigger="test").get()
+        tasks.model_train.delay(trigger="test").get()
     assert cache.get(tasks.LOCK_KEY) is None
 
 
 def test_task_options():
-    t = tasks.train_model
+    t = tasks.model_train
     assert t.acks_late is True
     assert t.soft_time_limit < t.time_limit < tasks.LOCK_TIMEOUT
     assert 0 < t.max_retries <= 5
@@ -370,22 +373,22 @@ def test_task_options():
 
 def test_beat_schedule_has_nightly_and_threshold_check(settings):
     tasks_scheduled = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"recommendations.tasks.train_model", "recommendations.tasks.check_new_interactions"} <= tasks_scheduled
+    assert {"recommendations.tasks.model_train", "recommendations.tasks.interactions_check"} <= tasks_scheduled
 
 
 @pytest.mark.django_db
 def test_check_new_interactions_enqueues_past_threshold(settings, monkeypatch):
     settings.RECOMMENDER_RETRAIN_THRESHOLD = 5
     calls = []
-    monkeypatch.setattr(tasks.train_model, "delay", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tasks.model_train, "delay", lambda **kw: calls.append(kw))
     build_world(n_profiles=10, n_titles=20)
     mv = training.train_and_register(trigger="test")
-    assert tasks.check_new_interactions()["enqueued"] is False
+    assert tasks.interactions_check()["enqueued"] is False
     assert calls == []
     _, p = make_account("newcomer")
     for t in TitleFactory.create_batch(5):
         RatingFactory(profile=p, title=t, value="up")
-    result = tasks.check_new_interactions()
+    result = tasks.interactions_check()
     assert result["new_interactions"] == 5 and result["enqueued"] is True
     assert calls == [{"trigger": "new-interactions"}]
     assert mv.interactions_at_training == 10 * 11
@@ -394,11 +397,11 @@ def test_check_new_interactions_enqueues_past_threshold(settings, monkeypatch):
 @pytest.mark.django_db
 def test_check_new_interactions_does_not_retry_a_rejected_model_on_same_data(monkeypatch):
     calls = []
-    monkeypatch.setattr(tasks.train_model, "delay", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tasks.model_train, "delay", lambda **kw: calls.append(kw))
     build_world(n_profiles=10, n_titles=20)
-    assert tasks.check_new_interactions()["enqueued"] is True  # nothing trained yet
+    assert tasks.interactions_check()["enqueued"] is True  # nothing trained yet
     ModelVersion.objects.create(version="v-rejected", status=ModelStatus.REJECTED, interactions_at_training=110)
-    assert tasks.check_new_interactions()["enqueued"] is False
+    assert tasks.interactions_check()["enqueued"] is False
     assert len(calls) == 1
 
 

@@ -64,7 +64,7 @@ def test_changelist_needs_staff(client, owner_client):
 
 def test_retrain_now_enqueues_after_commit(admin_client, monkeypatch, django_capture_on_commit_callbacks):
     calls = []
-    monkeypatch.setattr(tasks.train_model, "delay", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tasks.model_train, "delay", lambda **kw: calls.append(kw))
     mv = _version("20260101-000000-aaaa", ModelStatus.SERVING)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(

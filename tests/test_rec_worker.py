@@ -41,7 +41,7 @@ def test_real_worker_trains_and_promotes():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: the worker process must share pytest's test database")
     from config.celery import app
-    from recommendations.tasks import train_model
+    from recommendations.tasks import model_train
 
     build_world(n_profiles=30, n_titles=24)
     env = {
@@ -74,7 +74,7 @@ def test_real_worker_trains_and_promotes():
     app.conf.task_always_eager = False
     serving = None
     try:
-        train_model.delay(trigger="worker-test")
+        model_train.delay(trigger="worker-test")
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and worker.poll() is None:
             serving = ModelVersion.objects.filter(status=ModelStatus.SERVING).first()

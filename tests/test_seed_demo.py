@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.maturity import KIDS_MAX_LEVEL, MaturityRating, level_of
 from accounts.models import Profile, User
-from catalog import demo
+from catalog.importing import demo
+from catalog.importing.demo import vocabulary
 from catalog.models import Collection, Episode, Genre, Rating, Title, TitleTag, ViewingActivity
 from privacy.models import ConsentEvent, ConsentState
 
@@ -41,7 +42,7 @@ def test_plan_has_the_catalog_the_demo_needs(plan):
     assert len(series) >= 150
     assert all(t.seasons and all(s.episodes for s in t.seasons) for t in series)
     assert all(e.runtime > 0 for t in series for s in t.seasons for e in s.episodes)
-    assert len(demo.GENRES) >= 20
+    assert len(vocabulary.GENRES) >= 20
     assert len({g for t in titles for g in t.genres}) >= 20
     # Every rating on the scale, including unrated.
     assert {t.rating for t in titles} == set(MaturityRating.values)
@@ -87,7 +88,7 @@ def test_taste_groups_drive_choices_and_verdicts(plan):
     other = Counter()
     for account in plan.accounts:
         for profile in account.profiles:
-            group_genres = {demo.GENRES.index(g) for g in demo.TASTE_GROUPS[profile.groups[0]][1]}
+            group_genres = {vocabulary.GENRES.index(g) for g in vocabulary.TASTE_GROUPS[profile.groups[0]][1]}
             for t, value, _ in profile.ratings:
                 bucket = matching if plan.titles[t].genres[0] in group_genres else other
                 bucket[value] += 1

@@ -1,10 +1,10 @@
-"""`manage.py import_movielens DIR`: load a MovieLens-format directory (see catalog.movielens)."""
+"""`manage.py import_movielens DIR`: load a MovieLens-format directory (see catalog.importing.movielens)."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.movielens import ImportRefused, movielens_import
+from catalog.importing.movielens import ImportRefused, movielens_import
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
-"""`manage.py seed_demo [--seed N]`: the deterministic demo catalog and subscribers (catalog.demo)."""
+"""`manage.py seed_demo [--seed N]`: the deterministic demo catalog and subscribers (catalog.importing.demo)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 
-from catalog.demo import DEFAULT_SEED, LOGIN_LINE, seed_demo
+from catalog.importing.demo import DEFAULT_SEED, LOGIN_LINE, seed_demo
 
 
 class Command(BaseCommand):

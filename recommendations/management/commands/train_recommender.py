@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recommendations import evaluation, registry, training
+from recommendations import evaluation, model_registry, training
 from recommendations.selectors import serving_version
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         serving = serving_version()
-        if opts["if_missing"] and serving is not None and registry.artifacts_exist(serving.version):
+        if opts["if_missing"] and serving is not None and model_registry.artifacts_exist(serving.version):
             self.stdout.write(f"Model {serving.version} already serves; nothing to do.")
             return
         try:

@@ -9,9 +9,9 @@ import math
 
 from axes.helpers import get_cool_off, get_failure_limit
 from django.http import HttpResponse, JsonResponse
-from django.template.loader import select_template
+from django.template.loader import get_template
 
-from .rest import is_api_path
+from .errors import is_api_path
 
 LOCKOUT_STATUS = 429
 
@@ -34,8 +34,7 @@ def lockout_response(request, original_response=None, credentials=None):
     if is_api_path(request.path):
         response = JsonResponse({"detail": lockout_message(seconds)}, status=LOCKOUT_STATUS)
     else:
-        # accounts/lockout.html if the accounts pages ship one, else the site-wide page.
-        template = select_template(["accounts/lockout.html", "lockout.html"])
+        template = get_template("accounts/lockout.html")
         context = {
             "failure_limit": get_failure_limit(request, credentials),
             "cooloff_minutes": max(1, math.ceil(seconds / 60)),

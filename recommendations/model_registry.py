@@ -38,20 +38,6 @@ def _publish(version: str) -> None:
         log.warning("could not publish serving version %s to the cache", version, exc_info=True)
 
 
-def current_serving_version_string() -> str | None:
-    """The serving version string: from the cache when present, else from the database."""
-    try:
-        value = cache.get(SERVING_CACHE_KEY)
-    except Exception:
-        value = None
-    if value:
-        return value
-    value = ModelVersion.objects.filter(status=ModelStatus.SERVING).values_list("version", flat=True).first()
-    if value:
-        _publish(value)
-    return value
-
-
 def artifacts_exist(version: str) -> bool:
     folder = artifacts.version_dir(version)
     return all((folder / name).is_file() for name in ("meta.json", "items.npz", "users.npz"))

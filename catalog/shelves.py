@@ -1,4 +1,4 @@
-"""Non-personalized home rows, built from catalog data for one profile.
+"""Shelves: the non-personalized home rows, built from catalog data for one profile.
 
 A Row is what the home page and the API render: a key (the HTML hook `data-row`), a
 heading, a reason a person can read, and its titles, each with its own reason.
@@ -33,16 +33,18 @@ from accounts.models import Profile
 from .models import Collection, CollectionItem, Episode, Genre, ListEntry, Rating, Title, ViewingActivity
 from .selectors import hidden_title_ids, visible_titles
 
-ROW_LIMIT = 20
-GENRE_ROWS = 4
+# Titles per row, on every home row (the recommender's rows too).
+ROW_LENGTH = 20
+# "Popular in <genre>" shelves on a home.
+GENRE_SHELVES = 4
 SHARED_TTL = 60
 TRENDING_WINDOW_DAYS = 7
 # Trending weighs each view or rating by exp(-age / TRENDING_DECAY_DAYS): yesterday counts
 # for about 0.6, a week ago for 0.03.
 TRENDING_DECAY_DAYS = 2.0
-# Continue watching reads this many recent unfinished viewings to find ROW_LIMIT titles
+# Continue watching reads this many recent unfinished viewings to find ROW_LENGTH titles
 # (a series has one viewing per episode).
-CONTINUE_SCAN = ROW_LIMIT * 5
+CONTINUE_SCAN = ROW_LENGTH * 5
 CACHE_VERSION = 1
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,10 @@ class Row:
     title: str
     reason: str
     items: list[RowItem] = field(default_factory=list)
+    # The row's "Why am I seeing this?" page (recommendation rows only).
+    why_url: str | None = None
+    # Chosen for this profile by the recommender (not a catalog shelf or its own list).
+    personalized: bool = False
 
 
 @dataclass
@@ -169,7 +175,7 @@ def continue_watching_spec(profile: Profile) -> RowSpec:
             where = f"S{season}:E{number} · " if season is not None else ""
             reason = f"{where}{minutes_left} min left" if minutes_left else f"{where}Continue"
             items.append((title_id, reason, progress))
-        if len(items) >= ROW_LIMIT:
+        if len(items) >= ROW_LENGTH:
             break
     return RowSpec("continue-watching", "Continue watching", "Pick up where you left off.", items)
 
@@ -178,7 +184,7 @@ def my_list_spec(profile: Profile) -> RowSpec:
     entries = (
         ListEntry.objects.filter(profile=profile, title__in=_visible_ids(profile))
         .order_by("-added_at", "-id")
-        .values_list("title_id", "added_at")[:ROW_LIMIT]
+        .values_list("title_id", "added_at")[:ROW_LENGTH]
     )
     items = [(tid, f"On your list since {date_format(added, 'M j')}", None) for tid, added in entries]
     return RowSpec("my-list", "My List", "Titles you saved to watch later.", items)
@@ -217,13 +223,13 @@ def trending_scores(profile: Profile, *, now=None) -> dict[int, float]:
 
 def _build_trending(profile: Profile) -> list[RowSpec]:
     scores = trending_scores(profile)
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:ROW_LIMIT]
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:ROW_LENGTH]
     items = [(tid, f"#{rank} trending this week", None) for rank, (tid, _) in enumerate(ranked, start=1)]
     return [RowSpec("trending", "Trending now", "What people are watching and rating this week.", items)]
 
 
 def _build_new_arrivals(profile: Profile) -> list[RowSpec]:
-    titles = visible_titles(profile).order_by("-date_added", "-id").values_list("pk", "date_added")[:ROW_LIMIT]
+    titles = visible_titles(profile).order_by("-date_added", "-id").values_list("pk", "date_added")[:ROW_LENGTH]
     items = [(tid, f"Added {date_format(added, 'M j')}", None) for tid, added in titles]
     return [RowSpec("new-arrivals", "New arrivals", "Recently added to Marquee.", items)]
 
@@ -237,7 +243,7 @@ def _build_genres(profile: Profile) -> list[RowSpec]:
         Genre.objects.filter(Exists(visible.filter(genres=OuterRef("pk"))))
         .annotate(popularity=Coalesce(Subquery(genre_ratings), Value(0)))
         .order_by("-popularity", "name")
-        .values_list("pk", "name", "slug")[:GENRE_ROWS]
+        .values_list("pk", "name", "slug")[:GENRE_SHELVES]
     )
     if not genres:
         return []
@@ -254,7 +260,7 @@ def _build_genres(profile: Profile) -> list[RowSpec]:
                 order_by=[F("popularity").desc(), F("title__date_added").desc(), F("title_id").desc()],
             )
         )
-        .filter(rank__lte=ROW_LIMIT)
+        .filter(rank__lte=ROW_LENGTH)
         .values_list("genre_id", "title_id", "rank")
     )
     by_genre: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -310,7 +316,7 @@ def collection_specs(profile: Profile, *, now=None) -> list[RowSpec]:
         if spec is None:
             reason = description or f"Hand-picked by the Marquee team: {name}."
             spec = specs[collection_id] = RowSpec(f"collection-{slug}", name, reason, position=position)
-        if len(spec.items) < ROW_LIMIT:
+        if len(spec.items) < ROW_LENGTH:
             spec.items.append((title_id, f"Part of the collection “{name}”", None))
     return list(specs.values())
 

@@ -32,16 +32,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.maturity import MaturityRating, level_of
 from accounts.models import AVATAR_COLORS, Profile, User
+from accounts.services import profile_engagement_touch
 from privacy import consent
 
-from .models import Genre, Rating, RatingValue, Tag, Title, TitleKind, TitleTag
+from ..models import Genre, Rating, RatingValue, Tag, Title, TitleKind, TitleTag
+from .bulk import insert_rows, unique_slug
 
 NO_GENRES = "(no genres listed)"
 MIN_STARS, MAX_STARS = 0.5, 5.0
@@ -256,17 +257,6 @@ def parse_dataset(directory: str | Path, *, existing_movie_ids: set[int] | None 
 # --- Writing --------------------------------------------------------------------------------
 
 
-def _unique_slug(base: str, taken: set[str], fallback: str, max_length: int) -> str:
-    base = (slugify(base) or fallback)[:max_length]
-    slug, n = base, 2
-    while slug in taken:
-        suffix = f"-{n}"
-        slug = f"{base[: max_length - len(suffix)]}{suffix}"
-        n += 1
-    taken.add(slug)
-    return slug
-
-
 def _ensure_genres(names: list[str], summary: ImportSummary) -> dict[str, int]:
     """Genre id per name, creating the missing ones; an existing genre of that name or slug is reused."""
     by_name = dict(Genre.objects.filter(name__in=names).values_list("name", "id"))
@@ -279,7 +269,7 @@ def _ensure_genres(names: list[str], summary: ImportSummary) -> dict[str, int]:
         elif slugify(name) and slugify(name) in slug_ids:
             result[name] = slug_ids[slugify(name)]
         else:
-            pending[name] = _unique_slug(name, set(slug_ids) | set(pending.values()), "genre", 60)
+            pending[name] = unique_slug(name, set(slug_ids) | set(pending.values()), "genre", 60)
     if pending:
         Genre.objects.bulk_create([Genre(name=name, slug=slug) for name, slug in pending.items()])
         summary.genres = len(pending)
@@ -308,7 +298,7 @@ def _ensure_tags(names: list[str], summary: ImportSummary) -> dict[str, int]:
         if slug and slug in pending.values():
             pending[name] = slug
             continue
-        slug = _unique_slug(name, slugs_taken, "tag", 120)
+        slug = unique_slug(name, slugs_taken, "tag", 120)
         pending[name] = slug
         new.append(Tag(name=name, slug=slug))
     if new:
@@ -318,60 +308,6 @@ def _ensure_tags(names: list[str], summary: ImportSummary) -> dict[str, int]:
         for name, slug in pending.items():
             result[name] = created[slug]
     return result
-
-
-def insert_rows(model, field_names: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
-    """Insert plain value tuples (in `field_names` order) with multi-row INSERTs; no pks come back.
-
-    Used instead of bulk_create for the big tables of a dataset load: for ~100k rows the ORM
-    spends most of the time building model instances and preparing each field in Python.
-    Values must already be valid; datetimes are adapted for the backend here.
-    """
-    if not rows:
-        return
-    meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
-    adapt = connection.ops.adapt_datetimefield_value
-    datetime_at = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
-    if datetime_at:
-        rows = [tuple(adapt(v) if i in datetime_at else v for i, v in enumerate(row)) for row in rows]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(meta.db_table)
-    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    if connection.vendor == "postgresql":
-        _copy_rows(table, columns, rows, ignore_conflicts=ignore_conflicts)
-        return
-    one_row = f"({', '.join(['%s'] * len(fields))})"
-    # Many rows per statement: one round trip per chunk instead of one statement per row (which
-    # PostgreSQL then executes 100k times). The chunk stays far below SQLite's bound-parameter limit.
-    per_statement = max(1, 4000 // len(fields))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            values = ", ".join([one_row] * len(chunk))
-            # Identifiers come from the model's meta, values are bound parameters: nothing user-supplied.
-            sql = f"INSERT INTO {table} ({columns}) VALUES {values}{conflict}"  # noqa: S608
-            cursor.execute(sql, [v for row in chunk for v in row])
-
-
-def _copy_rows(table: str, columns: str, rows: list[tuple], *, ignore_conflicts: bool) -> None:
-    """PostgreSQL: COPY (a stream, no statement per row). COPY cannot skip conflicts, so then it
-    goes through a scratch table dropped at commit and an INSERT ... ON CONFLICT DO NOTHING."""
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no copy()
-        target = table
-        if ignore_conflicts:
-            target = connection.ops.quote_name("marquee_import_rows")
-            raw.execute(f"DROP TABLE IF EXISTS {target}")
-            raw.execute(f"CREATE TEMP TABLE {target} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
-        with raw.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        if ignore_conflicts:
-            raw.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target} ON CONFLICT DO NOTHING"  # noqa: S608
-            )
-            raw.execute(f"DROP TABLE {target}")
 
 
 @transaction.atomic
@@ -392,7 +328,7 @@ def _write(data: Dataset) -> ImportSummary:
             Title(
                 kind=TitleKind.FILM,
                 name=movie.name,
-                slug=_unique_slug(base, slugs_taken, f"title-{movie.movie_id}", 320),
+                slug=unique_slug(base, slugs_taken, f"title-{movie.movie_id}", 320),
                 year=movie.year,
                 maturity_rating=MaturityRating.UNRATED,
                 # bulk_create bypasses Title.save(), which normally derives this.
@@ -500,7 +436,7 @@ def _write(data: Dataset) -> ImportSummary:
     # The recommender keys its per-profile cache on the stamp; new ratings must refresh it.
     existing_touched = touched - {profile_ids[a] for a in new_account_ids}
     if existing_touched:
-        Profile.objects.filter(pk__in=existing_touched).update(engagement_stamp=F("engagement_stamp") + 1)
+        profile_engagement_touch(profile_ids=existing_touched)
     return summary
 
 

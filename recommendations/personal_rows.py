@@ -2,7 +2,7 @@
 
 Input: the serving model, the profile's taste and folded-in vector, and the catalog's
 non-personalized rows (whose candidates are re-ordered for the profile). Output: a list of
-`catalog.rows.Row`, ordered for the profile, each row and each title with a reason a person can
+`catalog.shelves.Row`, ordered for the profile, each row and each title with a reason a person can
 read. Rules kept here:
 
 - recommendation rows never hold a title the profile may not see (`visible_titles`), rated (any
@@ -13,7 +13,6 @@ read. Rules kept here:
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -21,14 +20,13 @@ import numpy as np
 from django.urls import reverse
 
 from accounts.models import Profile
-from catalog.models import Genre, Title
-from catalog.rows import Row, RowItem, RowSpec
 from catalog.selectors import hidden_title_ids, visible_titles
+from catalog.shelves import ROW_LENGTH, Row, RowItem, RowSpec
 
+from .catalog_index import CatalogIndex, catalog_index
 from .foldin import VERBS, Taste
 from .serving import ServingModel, top_k, visible_mask
 
-ROW_LENGTH = 20
 BECAUSE_ROWS = 2
 # The home shows at most this many scored rows (the least relevant shelves are left out): about
 # as many as the non-personalized home, so the page costs about the same to render. The pinned
@@ -37,45 +35,14 @@ MAX_ROWS = 12
 # Top of the page, in this order, when present; then "Because you searched for ..." rows.
 PINNED_ROWS = ("continue-watching", "top-picks", "my-list")
 SEARCH_ROWS = 2
-GENRE_ROWS = 2
+GENRE_FOR_YOU_ROWS = 2
 # A title may appear this many times in the first DEDUP_WINDOW rows.
 MAX_REPEATS = 2
 DEDUP_WINDOW = 5
 # Under this cosine similarity a positive is not a convincing "because".
 BECAUSE_MIN_SIMILARITY = 0.35
-INDEX_SECONDS = 300.0
 # Rows that are the profile's own shelves (never re-ranked or filtered as recommendations).
 OWN_ROWS = ("continue-watching", "my-list")
-
-
-# --- per-process catalog index: genres of titles (changes rarely; refreshed every few minutes)
-
-
-@dataclass
-class CatalogIndex:
-    built_at: float
-    genre_names: dict[str, str]  # slug -> name
-    title_genres: dict[int, list[str]]  # title id -> genre slugs
-
-
-_index: CatalogIndex | None = None
-
-
-def catalog_index() -> CatalogIndex:
-    global _index
-    now = time.monotonic()
-    if _index is None or now - _index.built_at > INDEX_SECONDS:
-        names = dict(Genre.objects.values_list("slug", "name"))
-        pairs: dict[int, list[str]] = defaultdict(list)
-        for tid, slug in Title.genres.through.objects.values_list("title_id", "genre__slug").order_by("id"):
-            pairs[tid].append(slug)
-        _index = CatalogIndex(built_at=now, genre_names=names, title_genres=dict(pairs))
-    return _index
-
-
-def reset_index() -> None:
-    global _index
-    _index = None
 
 
 def _genre_rows(model: ServingModel, index: CatalogIndex) -> dict[str, np.ndarray]:
@@ -241,7 +208,7 @@ class RowBuilder:
     def genre_rows(self) -> list[_Draft]:
         by_genre = _genre_rows(self.model, self.index)
         drafts = []
-        for slug in _ranked(self.genre_weight, GENRE_ROWS):
+        for slug in _ranked(self.genre_weight, GENRE_FOR_YOU_ROWS):
             candidates = by_genre.get(slug)
             if candidates is None or not len(candidates):
                 continue
@@ -343,7 +310,7 @@ def _order(builder: RowBuilder, drafts: list[_Draft]) -> list[_Draft]:
     rest = [d for d in drafts if d not in pinned and d not in collections]
     rest.sort(key=builder.mean_score, reverse=True)
     rest = rest[:MAX_ROWS]
-    # Collections come in the curator's order (catalog.rows.collection_specs); each goes to its
+    # Collections come in the curator's order (catalog.shelves.collection_specs); each goes to its
     # `position` among the rows after the pinned ones, whatever its score.
     for draft in sorted(collections, key=lambda d: builder.collection_positions.get(d.key, 0)):
         rest.insert(min(builder.collection_positions.get(draft.key, 0), len(rest)), draft)
@@ -422,11 +389,16 @@ def personalized_rows(
         ]
         if not items:
             continue
-        row = Row(key=d.key, title=d.title, reason=_sentence(d.reason), items=items)
-        # Read by the home template's "Why am I seeing this?" link (personal rows only).
-        row.why_url = reverse("recommendation-why", args=[d.key]) if d.personal else None
-        row.personalized = d.personal
-        rows.append(row)
+        rows.append(
+            Row(
+                key=d.key,
+                title=d.title,
+                reason=_sentence(d.reason),
+                items=items,
+                why_url=reverse("recommendation-why", args=[d.key]) if d.personal else None,
+                personalized=d.personal,
+            )
+        )
     summary = {
         "seeds": [{"title_id": s.title_id, "name": s.name, "verb": VERBS[s.kind]} for s in b.seeds[:5]],
         "genres": [b.index.genre_names.get(g, g) for g in _ranked(b.genre_weight, 4)],

@@ -1,17 +1,19 @@
-"""Shared pieces of the REST API: error shape, throttles, pagination, JSON 404/500 handlers.
+"""The API's error shape, its exception handler and the JSON 404/500 pages for /api/ paths.
 
-Every app's `apis.py` gets these through the REST_FRAMEWORK defaults in settings, so an
-endpoint written with plain DRF answers errors in the one documented shape:
+Every app's `apis.py` gets these through the REST_FRAMEWORK defaults in settings, so an endpoint
+written with plain DRF answers errors in the one documented shape:
 
     {"detail": "<one sentence>", "errors": {"<field>": ["<message>", ...]}}
 
 `errors` appears only on 400 answers about the request's fields. No answer under /api/ is ever
 an HTML page or a stack trace, whatever the DEBUG setting.
+
+This module holds no throttle or pagination class: `rest_framework.views` resolves those from
+settings when it is first imported, so it may be imported here at the top.
 """
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponseServerError, JsonResponse
@@ -19,10 +21,9 @@ from django.shortcuts import render
 from django.template import loader
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger("django.request")
 
@@ -107,9 +108,6 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    # Imported here: rest_framework.views reads the throttle classes of this module when loaded.
-    from rest_framework.views import exception_handler as drf_exception_handler
-
     response = drf_exception_handler(exc, context)
     if response is None:
         request = context.get("request")
@@ -127,65 +125,6 @@ def exception_handler(exc, context):
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
         response.data = {"detail": str(detail or exc)}
     return response
-
-
-# --- Throttles ------------------------------------------------------------------------------
-
-
-class _SwitchableRateMixin:
-    """Reads the switch and the rate per request, so `API_THROTTLE=off` and test overrides work.
-
-    DRF's SimpleRateThrottle snapshots the rates when the module is imported; reading
-    api_settings here follows settings changes instead.
-    """
-
-    def __init__(self):
-        if settings.API_THROTTLE:
-            super().__init__()
-
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def allow_request(self, request, view):
-        if not settings.API_THROTTLE:
-            return True
-        return super().allow_request(request, view)
-
-
-class AnonThrottle(_SwitchableRateMixin, AnonRateThrottle):
-    """Callers without credentials, per client IP."""
-
-
-class UserThrottle(_SwitchableRateMixin, UserRateThrottle):
-    """Signed-in callers, per account."""
-
-
-class _PerIPThrottle(_SwitchableRateMixin, SimpleRateThrottle):
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class SignupThrottle(_PerIPThrottle):
-    """Account creation, per client IP, whoever is signed in."""
-
-    scope = "signup"
-
-
-class TokenThrottle(_PerIPThrottle):
-    """Token requests (password guesses), per client IP. Axes' lockout sits behind it."""
-
-    scope = "token"
-
-
-# --- Pagination -----------------------------------------------------------------------------
-
-
-class Pagination(PageNumberPagination):
-    """`{"count", "next", "previous", "results"}`; `?page=N`, optional `?page_size=` up to 100."""
-
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 # --- handler404 / handler500 ----------------------------------------------------------------
