@@ -204,17 +204,7 @@ def main() -> None:
         benchmark.write_training_directory(split, Path(args.data), work / "train")
         warm_rel = split.relevant(split.test)
         cold_rel = split.relevant(np.isin(split.users, split.cold_users) & ~split.cold_first)
-        first = {
-            str(u): [
-                [int(m), float(s)]
-                for m, s in zip(
-                    split.movies[split.cold_first & (split.users == u)],
-                    split.stars[split.cold_first & (split.users == u)],
-                    strict=True,
-                )
-            ]
-            for u in split.cold_users
-        }
+        first = split.cold_first_ratings()
         (work / "split.json").write_text(
             json.dumps(
                 {

@@ -155,6 +155,29 @@ def _created_or_ok(created: bool) -> int:
     return status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
+class _TitleSetItemApi(APIView):
+    """One of the profile's title sets (My List, "Not for me"): PUT adds the title, DELETE takes it out.
+
+    Subclasses name the set's services and serializer and carry the schema of their `put`/`delete`.
+    """
+
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["put", "delete", "options"]
+    serializer_class: type = None
+    add = None  # service(*, profile, title) -> (row, created)
+    remove = None  # service(*, profile, title) -> bool
+
+    def _put(self, request, pid: int, title_id: int) -> Response:
+        profile, title = _profile_and_title(request, pid, title_id)
+        row, created = type(self).add(profile=profile, title=title)
+        return Response(self.serializer_class(row).data, status=_created_or_ok(created))
+
+    def _delete(self, request, pid: int, title_id: int) -> Response:
+        profile, title = _profile_and_title(request, pid, title_id)
+        type(self).remove(profile=profile, title=title)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class _ProfileListApi(generics.ListAPIView):
     """A paginated list of one of the caller's profiles' rows: the selector its page uses (so
     the API and the page agree, titles it may no longer see included or not alike)."""
@@ -251,9 +274,10 @@ class HiddenListApi(_ProfileListApi):
 
 
 @extend_schema(tags=["hidden"])
-class HiddenItemApi(APIView):
-    permission_classes = [IsAuthenticated]
-    http_method_names = ["put", "delete", "options"]
+class HiddenItemApi(_TitleSetItemApi):
+    serializer_class = HiddenTitleSerializer
+    add = staticmethod(services.title_hide)
+    remove = staticmethod(services.title_unhide)
 
     @extend_schema(
         operation_id="profiles_hidden_add",
@@ -267,9 +291,7 @@ class HiddenItemApi(APIView):
         responses={200: HiddenTitleSerializer, 201: HiddenTitleSerializer, **error_responses(401, 404, 429)},
     )
     def put(self, request, pid: int, title_id: int):
-        profile, title = _profile_and_title(request, pid, title_id)
-        hidden, created = services.title_hide(profile=profile, title=title)
-        return Response(HiddenTitleSerializer(hidden).data, status=_created_or_ok(created))
+        return self._put(request, pid, title_id)
 
     @extend_schema(
         operation_id="profiles_hidden_remove",
@@ -278,9 +300,7 @@ class HiddenItemApi(APIView):
         responses={204: OpenApiResponse(description="Not hidden now."), **error_responses(401, 404, 429)},
     )
     def delete(self, request, pid: int, title_id: int):
-        profile, title = _profile_and_title(request, pid, title_id)
-        services.title_unhide(profile=profile, title=title)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._delete(request, pid, title_id)
 
 
 @extend_schema(tags=["my-list"])
@@ -300,9 +320,10 @@ class MyListApi(_ProfileListApi):
 
 
 @extend_schema(tags=["my-list"])
-class MyListItemApi(APIView):
-    permission_classes = [IsAuthenticated]
-    http_method_names = ["put", "delete", "options"]
+class MyListItemApi(_TitleSetItemApi):
+    serializer_class = ListEntrySerializer
+    add = staticmethod(services.list_add)
+    remove = staticmethod(services.list_remove)
 
     @extend_schema(
         operation_id="profiles_my_list_add",
@@ -312,9 +333,7 @@ class MyListItemApi(APIView):
         responses={200: ListEntrySerializer, 201: ListEntrySerializer, **error_responses(401, 404, 429)},
     )
     def put(self, request, pid: int, title_id: int):
-        profile, title = _profile_and_title(request, pid, title_id)
-        entry, created = services.list_add(profile=profile, title=title)
-        return Response(ListEntrySerializer(entry).data, status=_created_or_ok(created))
+        return self._put(request, pid, title_id)
 
     @extend_schema(
         operation_id="profiles_my_list_remove",
@@ -323,9 +342,7 @@ class MyListItemApi(APIView):
         responses={204: OpenApiResponse(description="Not on the list now."), **error_responses(401, 404, 429)},
     )
     def delete(self, request, pid: int, title_id: int):
-        profile, title = _profile_and_title(request, pid, title_id)
-        services.list_remove(profile=profile, title=title)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._delete(request, pid, title_id)
 
 
 @extend_schema(tags=["viewing"])

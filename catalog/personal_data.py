@@ -59,12 +59,17 @@ def _viewing_export(account) -> list[dict]:
     ]
 
 
-def _list_export(account) -> list[dict]:
-    qs = models.ListEntry.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
-    return [
-        {"profile_id": e.profile_id, "title_id": e.title_id, "title": e.title.name, "added_at": _iso(e.added_at)}
-        for e in qs
-    ]
+def _title_set_export(model, when: str, as_name: str):
+    """A profile title set's rows (My List, "Not for me", opened from search): title and when."""
+
+    def export(account) -> list[dict]:
+        qs = model.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
+        return [
+            {"profile_id": r.profile_id, "title_id": r.title_id, "title": r.title.name, as_name: _iso(getattr(r, when))}
+            for r in qs
+        ]
+
+    return export
 
 
 def _searches_export(account) -> list[dict]:
@@ -72,26 +77,6 @@ def _searches_export(account) -> list[dict]:
     return [
         {"profile_id": s.profile_id, "query": s.query, "result_count": s.result_count, "created_at": _iso(s.created_at)}
         for s in qs
-    ]
-
-
-def _hidden_export(account) -> list[dict]:
-    qs = (
-        models.HiddenTitle.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
-    )
-    return [
-        {"profile_id": h.profile_id, "title_id": h.title_id, "title": h.title.name, "hidden_at": _iso(h.created_at)}
-        for h in qs
-    ]
-
-
-def _search_clicks_export(account) -> list[dict]:
-    qs = (
-        models.SearchClick.objects.filter(profile__account=account).select_related("title").order_by("profile_id", "id")
-    )
-    return [
-        {"profile_id": c.profile_id, "title_id": c.title_id, "title": c.title.name, "opened_at": _iso(c.created_at)}
-        for c in qs
     ]
 
 
@@ -164,7 +149,14 @@ def register() -> None:
             _viewing_export,
             30,
         ),
-        ("list", "My List", "Titles each profile saved to My List.", "ListEntry", _list_export, 40),
+        (
+            "list",
+            "My List",
+            "Titles each profile saved to My List.",
+            "ListEntry",
+            _title_set_export(models.ListEntry, "added_at", "added_at"),
+            40,
+        ),
         (
             "searches",
             "Search history",
@@ -178,7 +170,7 @@ def register() -> None:
             "Titles opened from search",
             "Titles each profile opened or played from search results (a weak taste signal).",
             "SearchClick",
-            _search_clicks_export,
+            _title_set_export(models.SearchClick, "created_at", "opened_at"),
             52,
         ),
         (
@@ -186,7 +178,7 @@ def register() -> None:
             "Not for me",
             "Titles each profile marked \u201cNot for me\u201d: kept out of its rows and suggestions.",
             "HiddenTitle",
-            _hidden_export,
+            _title_set_export(models.HiddenTitle, "created_at", "hidden_at"),
             45,
         ),
     ]

@@ -124,37 +124,40 @@ def viewing_delete(*, profile: Profile, title: Title | None = None) -> int:
     return deleted
 
 
-@transaction.atomic
-def list_add(*, profile: Profile, title: Title) -> tuple[ListEntry, bool]:
-    entry, created = ListEntry.objects.get_or_create(profile=profile, title=title)
+def _set_add(model, *, profile: Profile, title: Title):
+    """Put the title in one of the profile's title sets (My List, "Not for me")."""
+    row, created = model.objects.get_or_create(profile=profile, title=title)
     if created:
         _touch(profile)
-    return entry, created
+    return row, created
+
+
+def _set_remove(model, *, profile: Profile, title: Title) -> bool:
+    deleted, _ = model.objects.filter(profile=profile, title=title).delete()
+    if deleted:
+        _touch(profile)
+    return bool(deleted)
+
+
+@transaction.atomic
+def list_add(*, profile: Profile, title: Title) -> tuple[ListEntry, bool]:
+    return _set_add(ListEntry, profile=profile, title=title)
 
 
 @transaction.atomic
 def list_remove(*, profile: Profile, title: Title) -> bool:
-    deleted, _ = ListEntry.objects.filter(profile=profile, title=title).delete()
-    if deleted:
-        _touch(profile)
-    return bool(deleted)
+    return _set_remove(ListEntry, profile=profile, title=title)
 
 
 @transaction.atomic
 def title_hide(*, profile: Profile, title: Title) -> tuple[HiddenTitle, bool]:
     """ "Not for me": the title leaves the profile's rows and suggestions and counts as a negative."""
-    hidden, created = HiddenTitle.objects.get_or_create(profile=profile, title=title)
-    if created:
-        _touch(profile)
-    return hidden, created
+    return _set_add(HiddenTitle, profile=profile, title=title)
 
 
 @transaction.atomic
 def title_unhide(*, profile: Profile, title: Title) -> bool:
-    deleted, _ = HiddenTitle.objects.filter(profile=profile, title=title).delete()
-    if deleted:
-        _touch(profile)
-    return bool(deleted)
+    return _set_remove(HiddenTitle, profile=profile, title=title)
 
 
 @transaction.atomic

@@ -103,6 +103,15 @@ class Split:
             rel.setdefault(u, set()).add(i)
         return rel
 
+    def cold_first_ratings(self) -> dict[str, list[list]]:
+        """Each cold user's first ratings, [[movieId, stars], ...] in time order (JSON-able)."""
+        out: dict[str, list[list]] = {}
+        for u, m, stars in zip(
+            self.users[self.cold_first], self.movies[self.cold_first], self.stars[self.cold_first], strict=True
+        ):
+            out.setdefault(str(int(u)), []).append([int(m), float(stars)])
+        return {str(u): out.get(str(u), []) for u in self.cold_users}
+
     def cold_items(self) -> np.ndarray:
         """Movies with a relevant held-out rating and no rating at all in the training part."""
         trained = set(self.movies[self.train].tolist())
@@ -347,25 +356,23 @@ class ScratchDatabases:
     def _pg_url(self, name: str) -> str:
         return urlunsplit(urlsplit(self.postgres_url)._replace(path=f"/{name}"))
 
+    def _fresh_pg(self, name: str, *, template: str | None = None) -> str:
+        self._pg(f'DROP DATABASE IF EXISTS "{name}"')
+        self._pg(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.created.append(name)
+        return self._pg_url(name)
+
     def base(self) -> str:
         if self.postgres_url is None:
             return f"sqlite:///{self.workdir / 'base.sqlite3'}"
-        name = f"marquee_eval_{os.getpid()}_base"
-        self._pg(f'DROP DATABASE IF EXISTS "{name}"')
-        self._pg(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return self._pg_url(name)
+        return self._fresh_pg(f"marquee_eval_{os.getpid()}_base")
 
     def copy_for(self, seed: int) -> str:
         if self.postgres_url is None:
             target = self.workdir / f"seed-{seed}.sqlite3"
             shutil.copyfile(self.workdir / "base.sqlite3", target)
             return f"sqlite:///{target}"
-        name = f"marquee_eval_{os.getpid()}_seed{seed}"
-        self._pg(f'DROP DATABASE IF EXISTS "{name}"')
-        self._pg(f'CREATE DATABASE "{name}" TEMPLATE "marquee_eval_{os.getpid()}_base"')
-        self.created.append(name)
-        return self._pg_url(name)
+        return self._fresh_pg(f"marquee_eval_{os.getpid()}_seed{seed}", template=f"marquee_eval_{os.getpid()}_base")
 
     def drop(self, url: str) -> None:
         if self.postgres_url is None:
@@ -524,17 +531,7 @@ def run(
     work = Path(tempfile.mkdtemp(prefix="marquee-eval-")) if own_tmp else Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     cold_items = split.cold_items()
-    cold_first = {
-        str(u): [
-            [int(m), float(s)]
-            for m, s in zip(
-                split.movies[split.cold_first & (split.users == u)],
-                split.stars[split.cold_first & (split.users == u)],
-                strict=True,
-            )
-        ]
-        for u in split.cold_users
-    }
+    cold_first = split.cold_first_ratings()
     if skip_cold:
         cold_first = {}
     (work / "split.json").write_text(

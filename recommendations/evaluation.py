@@ -101,6 +101,16 @@ def list_metrics(top: dict[int, list[int]], relevant: dict[int, set[int]], *, n_
     }
 
 
+def _scored_batches(score_fn, exclude: sp.csr_matrix, users: np.ndarray, batch: int):
+    """(user chunk, [len(chunk), n_items] float64 scores) with the `exclude` items at -inf."""
+    for start in range(0, len(users), batch):
+        chunk = users[start : start + batch]
+        scores = np.array(score_fn(chunk), dtype=np.float64, copy=True)
+        rows, cols = exclude[chunk].nonzero()
+        scores[rows, cols] = -np.inf
+        yield chunk, scores
+
+
 def scorer_top_lists(
     score_fn: Callable[[np.ndarray], np.ndarray],
     exclude: sp.spmatrix,
@@ -111,14 +121,9 @@ def scorer_top_lists(
     batch: int = 512,
 ) -> dict[int, list[int]]:
     """Each user's top k by `score_fn`, without the items of `exclude` (and outside `allowed`)."""
-    exclude = sp.csr_matrix(exclude)
     out: dict[int, list[int]] = {}
     users = np.asarray(users, dtype=np.int64)
-    for start in range(0, len(users), batch):
-        chunk = users[start : start + batch]
-        scores = np.array(score_fn(chunk), dtype=np.float64, copy=True)
-        rows, cols = exclude[chunk].nonzero()
-        scores[rows, cols] = -np.inf
+    for chunk, scores in _scored_batches(score_fn, sp.csr_matrix(exclude), users, batch):
         if allowed is not None:
             scores[:, ~allowed] = -np.inf
         top = top_k_rows(scores, k)
@@ -154,11 +159,7 @@ def evaluate(
     top: dict[int, list[int]] = {}
     relevant: dict[int, set[int]] = {}
     aucs = []
-    for start in range(0, len(users), batch):
-        chunk = users[start : start + batch]
-        scores = np.array(score_fn(chunk), dtype=np.float64, copy=True)
-        rows, cols = train[chunk].nonzero()
-        scores[rows, cols] = -np.inf
+    for chunk, scores in _scored_batches(score_fn, train, users, batch):
         ranked = top_k_rows(scores, k)
         te = test[chunk]
         for r, u in enumerate(chunk):

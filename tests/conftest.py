@@ -2,26 +2,18 @@
 
 - `owner`: an account with one adult profile and every consent granted.
 - `other`: a second, unrelated account (its objects must be 404 to the owner).
+- `staff`: a staff superuser with no viewing profile (the admin, the insights pages and the
+  model registry are theirs; nothing they do counts as audience data). `staff_client` is signed in.
 - anonymous: the plain `client` fixture.
+
+Fixtures of one area live in that area's conftest.py (tests/api, tests/recommendations,
+tests/insights, tests/browser); helpers to import live in tests/support.
 """
 
 import pytest
-from django.test import Client
 
-from accounts.active import SESSION_KEY
-from privacy import consent
-
-from .factories import ProfileFactory, UserFactory
-
-PASSWORD = "correct-horse-battery"
-
-
-def make_account(username: str, *, consents: bool = True, **profile_kwargs):
-    user = UserFactory(username=username)
-    profile = ProfileFactory(account=user, name=username.title(), **profile_kwargs)
-    if consents:
-        consent.consents_set(account_id=user.pk, choices=dict.fromkeys(consent.PURPOSES, True), method="settings")
-    return user, profile
+from tests.support.accounts import make_account, signed_in_client
+from tests.support.factories import UserFactory
 
 
 @pytest.fixture
@@ -34,14 +26,9 @@ def other(db):
     return make_account("other")
 
 
-def signed_in_client(user, profile=None) -> Client:
-    client = Client()
-    client.force_login(user)
-    if profile is not None:
-        session = client.session
-        session[SESSION_KEY] = profile.pk
-        session.save()
-    return client
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="staff", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
@@ -54,6 +41,11 @@ def owner_client(owner):
 def other_client(other):
     user, profile = other
     return signed_in_client(user, profile)
+
+
+@pytest.fixture
+def staff_client(staff):
+    return signed_in_client(staff)
 
 
 @pytest.fixture(autouse=True)
@@ -71,11 +63,3 @@ def _clear_cache():
     cache.clear()
     serving.reset()
     catalog_index.reset_index()
-
-
-def require_postgres():
-    """Skip unless this run's database is PostgreSQL (DATABASE_URL picks it, at run time)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")

@@ -5,9 +5,8 @@ from accounts import services as account_services
 from accounts.maturity import MaturityRating
 from catalog import selectors, services
 from catalog.models import ViewingActivity
-
-from .conftest import make_account
-from .factories import TitleFactory
+from tests.support.accounts import make_account
+from tests.support.factories import TitleFactory
 
 
 @pytest.mark.django_db

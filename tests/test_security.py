@@ -5,16 +5,14 @@ import re
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
 
-from .conftest import PASSWORD
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+from tests.support.accounts import PASSWORD
 
 
 def _manage(*args, **env_overrides):

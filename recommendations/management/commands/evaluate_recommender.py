@@ -16,6 +16,20 @@ from django.core.management.base import BaseCommand, CommandError
 from recommendations import benchmark
 from recommendations.training import HybridParams
 
+# Shorthands for HybridParams fields (`--params` takes any field).
+VALUE_FLAGS = {
+    "--meta-weight": ("meta_weight", float),
+    "--half-life": ("half_life_days", float),
+    "--recency-floor": ("recency_floor", float),
+}
+SWITCHES = {
+    "--no-features": ("item_metadata", False, "no item metadata features"),
+    "--no-tags": ("top_tags", 0, "no tag features"),
+    "--normalize-rows": ("normalize_item_features", True, "each feature row scaled to sum 1 (dilutes identity)"),
+    "--include-downs": ("down_strength", 0.25, "down ratings as weak positives"),
+    "--unweighted": ("weighted", False, "no sample weights"),
+}
+
 
 class Command(BaseCommand):
     help = (
@@ -28,18 +42,10 @@ class Command(BaseCommand):
         parser.add_argument("--params", default="{}", help="JSON overrides of HybridParams (tuning)")
         parser.add_argument("--seeds", type=int, default=3, help="model seeds; the product's figures are the median")
         parser.add_argument("--seed-override", type=int, help="one model seed only (random_state)")
-        parser.add_argument("--meta-weight", type=float, help="HybridParams.meta_weight")
-        parser.add_argument("--half-life", type=float, help="HybridParams.half_life_days")
-        parser.add_argument("--recency-floor", type=float, help="HybridParams.recency_floor")
-        parser.add_argument("--no-features", action="store_true", help="no item metadata features")
-        parser.add_argument("--no-tags", action="store_true", help="no tag features")
-        parser.add_argument(
-            "--normalize-rows",
-            action="store_true",
-            help="scale each feature row to sum 1 (lightfm.data.Dataset's default; dilutes identity)",
-        )
-        parser.add_argument("--include-downs", action="store_true", help="down ratings as weak positives")
-        parser.add_argument("--unweighted", action="store_true", help="no sample weights")
+        for flag, (field, _) in VALUE_FLAGS.items():
+            parser.add_argument(flag, type=float, help=f"HybridParams.{field}")
+        for flag, (field, value, text) in SWITCHES.items():
+            parser.add_argument(flag, action="store_true", help=f"{text} (HybridParams.{field}={value!r})")
         parser.add_argument("--skip-cold", action="store_true", help="no cold users")
         parser.add_argument("--skip-peers", action="store_true", help="only the product (tuning)")
         parser.add_argument(
@@ -60,22 +66,12 @@ class Command(BaseCommand):
                 raise TypeError("a JSON object is required")
         except (ValueError, TypeError) as exc:
             raise CommandError(f"--params: {exc}") from exc
-        for key, value in (
-            ("meta_weight", opts["meta_weight"]),
-            ("half_life_days", opts["half_life"]),
-            ("recency_floor", opts["recency_floor"]),
-        ):
-            if value is not None:
-                overrides[key] = value
-        for flag, key, value in (
-            ("no_features", "item_metadata", False),
-            ("no_tags", "top_tags", 0),
-            ("normalize_rows", "normalize_item_features", True),
-            ("include_downs", "down_strength", 0.25),
-            ("unweighted", "weighted", False),
-        ):
-            if opts[flag]:
-                overrides[key] = value
+        for flag, (field, _) in VALUE_FLAGS.items():
+            if opts[flag.lstrip("-").replace("-", "_")] is not None:
+                overrides[field] = opts[flag.lstrip("-").replace("-", "_")]
+        for flag, (field, value, _) in SWITCHES.items():
+            if opts[flag.lstrip("-").replace("-", "_")]:
+                overrides[field] = value
         known = {f.name for f in fields(HybridParams)}
         unknown = sorted(set(overrides) - known)
         if unknown:
