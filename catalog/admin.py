@@ -13,6 +13,8 @@ from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from common.admin import ReadOnlyAdmin
+
 from . import services
 from .models import (
     Collection,
@@ -246,21 +248,12 @@ class CreditAdmin(admin.ModelAdmin):
 # --- Engagement: read-only ------------------------------------------------------------------
 
 
-class EngagementAdmin(admin.ModelAdmin):
+class EngagementAdmin(ReadOnlyAdmin):
     """Viewable by staff; written only through catalog.services (consent gate, cache stamp)."""
 
     list_select_related = ["profile__account", "title"]
     search_fields = ["profile__name", "profile__account__username", "title__name"]
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="account", ordering="profile__account__username")
     def account(self, obj):

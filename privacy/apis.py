@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import logout
-from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -104,12 +103,10 @@ class ExportDownloadApi(APIView):
             return Response({"detail": "This export has expired."}, status=status.HTTP_410_GONE)
         if export.status != ExportStatus.READY:
             return Response({"detail": f"This export is {export.status}."}, status=status.HTTP_409_CONFLICT)
-        path = exports.export_path(export)
-        if not path.is_file():
-            raise NotFound("This export is not available.")
-        exports.export_downloaded(export=export, via="api")
-        name = f"marquee-data-{export.created_at:%Y%m%d}.zip"
-        return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
+        try:
+            return exports.export_file_response(export, via="api")
+        except FileNotFoundError:
+            raise NotFound("This export is not available.") from None
 
 
 @extend_schema(tags=["privacy"])

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
+from django.http import FileResponse
 from django.utils import timezone
 
 from . import registry
@@ -259,3 +260,14 @@ def exports_expire(*, now: datetime | None = None) -> int:
         status=ExportStatus.FAILED, error="stale", finished_at=now
     )
     return expired
+
+
+def export_file_response(export: ExportRequest, *, via: str) -> FileResponse:
+    """The ZIP of a ready export as a download, recorded as downloaded. The caller checked that
+    the export is the requester's, ready and not expired; a missing file raises FileNotFoundError."""
+    path = export_path(export)
+    if not path.is_file():
+        raise FileNotFoundError(str(path))
+    export_downloaded(export=export, via=via)
+    name = f"marquee-data-{export.created_at:%Y%m%d}.zip"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/zip")

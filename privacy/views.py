@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -146,12 +146,10 @@ def export_download(request, pk):
     export = selectors.export_get_for_account(account=request.user, export_id=pk)
     if export.status != ExportStatus.READY or exports.export_is_expired(export):
         raise Http404("This export is not available.")
-    path = exports.export_path(export)
-    if not path.is_file():
-        raise Http404("This export is not available.")
-    exports.export_downloaded(export=export, via="web")
-    name = f"marquee-data-{export.created_at:%Y%m%d}.zip"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
+    try:
+        return exports.export_file_response(export, via="web")
+    except FileNotFoundError:
+        raise Http404("This export is not available.") from None
 
 
 @profile_required
