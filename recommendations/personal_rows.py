@@ -28,10 +28,11 @@ from .foldin import VERBS, Taste
 from .serving import ServingModel, top_k, visible_mask
 
 BECAUSE_ROWS = 2
-# The home shows at most this many scored rows (the least relevant shelves are left out): about
-# as many as the non-personalized home, so the page costs about the same to render. The pinned
-# rows and live collections come on top of these: they are never cut.
+# The home shows about this many rows, as many as the non-personalized home, so the page costs
+# about the same to render: the least relevant scored rows are left out. The pinned rows and
+# live collections are never cut; at least MIN_SCORED_ROWS scored rows remain beside them.
 MAX_ROWS = 12
+MIN_SCORED_ROWS = 3
 # Top of the page, in this order, when present; then "Because you searched for ..." rows.
 PINNED_ROWS = ("continue-watching", "top-picks", "my-list")
 SEARCH_ROWS = 2
@@ -300,8 +301,8 @@ class RowBuilder:
 
 
 def _order(builder: RowBuilder, drafts: list[_Draft]) -> list[_Draft]:
-    """The page, top to bottom (module docstring): the pinned rows, then the scored rows by their
-    mean top score (only these are cut at MAX_ROWS), with each live collection at its curator's
+    """The page, top to bottom: the pinned rows, then the scored rows by their mean top score
+    (only these are cut, to MAX_ROWS in all), with each live collection at its curator's
     position among them."""
     by_key = {d.key: d for d in drafts}
     pinned = [by_key[k] for k in PINNED_ROWS if k in by_key]
@@ -309,7 +310,7 @@ def _order(builder: RowBuilder, drafts: list[_Draft]) -> list[_Draft]:
     collections = [d for d in drafts if d.key.startswith("collection-")]
     rest = [d for d in drafts if d not in pinned and d not in collections]
     rest.sort(key=builder.mean_score, reverse=True)
-    rest = rest[:MAX_ROWS]
+    rest = rest[: max(MIN_SCORED_ROWS, MAX_ROWS - len(pinned) - len(collections))]
     # Collections come in the curator's order (catalog.shelves.collection_specs); each goes to its
     # `position` among the rows after the pinned ones, whatever its score.
     for draft in sorted(collections, key=lambda d: builder.collection_positions.get(d.key, 0)):

@@ -33,3 +33,8 @@ def title_url(title) -> str:
 @register.filter
 def poster_url(title) -> str:
     return _url("title-poster", title.slug)
+
+
+@register.filter
+def hide_url(title) -> str:
+    return _url("title-hide", title.slug)

@@ -43,6 +43,7 @@ def test_continue_watching_and_my_list_are_never_cut_by_the_row_limit(owner, cat
     _, profile = owner
     install_model(cat)
     monkeypatch.setattr(personal_rows, "MAX_ROWS", 1)
+    monkeypatch.setattr(personal_rows, "MIN_SCORED_ROWS", 1)
     _love(profile, cat.by_genre["drama"][2:4] + cat.by_genre["comedy"][2:4])
     catalog_services.list_add(profile=profile, title=cat.by_genre["sci-fi"][3])
     catalog_services.viewing_record(
