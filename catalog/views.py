@@ -103,19 +103,33 @@ def title_rate(request, slug):
     return _button_done(request, title, "catalog/_rate_buttons.html", {"rating": rating}, note)
 
 
+# A title's two-way actions: the posted "action" -> (service, the state after it, the message).
+LIST_ACTIONS = {
+    "add": (services.list_add, True, "Added {name} to My List."),
+    "remove": (services.list_remove, False, "Removed {name} from My List."),
+}
+HIDE_ACTIONS = {
+    "hide": (services.title_hide, True, "{name} won't be recommended to you. You can undo this on Your ratings."),
+    "unhide": (services.title_unhide, False, "{name} can be recommended to you again."),
+}
+
+
+def _toggle(request, slug, actions: dict):
+    """Run the posted action on a title the profile may see: (title, state, note), or None."""
+    title = selectors.title_get_for_profile(profile=request.profile, slug=slug)
+    action = actions.get(request.POST.get("action", ""))
+    if action is None:
+        return title, None, None
+    service, state, note = action
+    service(profile=request.profile, title=title)
+    return title, state, note.format(name=title.name)
+
+
 @profile_required
 @require_POST
 def title_list(request, slug):
-    profile = request.profile
-    title = selectors.title_get_for_profile(profile=profile, slug=slug)
-    action = request.POST.get("action", "")
-    if action == "add":
-        services.list_add(profile=profile, title=title)
-        in_list, note = True, f"Added {title.name} to My List."
-    elif action == "remove":
-        services.list_remove(profile=profile, title=title)
-        in_list, note = False, f"Removed {title.name} from My List."
-    else:
+    title, in_list, note = _toggle(request, slug, LIST_ACTIONS)
+    if note is None:
         return _button_refused(
             request, title, "Action must be add or remove.", "Unknown My List action; nothing was changed."
         )
@@ -125,22 +139,15 @@ def title_list(request, slug):
 @profile_required
 @require_POST
 def title_hide(request, slug):
-    """ "Not for me" (or its undo), from a card or the title page."""
-    profile = request.profile
-    title = selectors.title_get_for_profile(profile=profile, slug=slug)
-    action = request.POST.get("action", "")
-    place = "card" if request.POST.get("place") == "card" else "page"
-    if action == "hide":
-        services.title_hide(profile=profile, title=title)
-        hidden, note = True, f"{title.name} won't be recommended to you. You can undo this on Your ratings."
-    elif action == "unhide":
-        services.title_unhide(profile=profile, title=title)
-        hidden, note = False, f"{title.name} can be recommended to you again."
-    else:
+    """ "Not for me" (or its undo), from a card (which becomes a note with an undo) or the title page."""
+    title, hidden, note = _toggle(request, slug, HIDE_ACTIONS)
+    if note is None:
         return _button_refused(request, title, "Action must be hide or unhide.", "Unknown action; nothing was changed.")
-    partial = "catalog/_title_card.html" if place == "card" and not hidden else "catalog/_hide_button.html"
-    if place == "card" and hidden:
-        partial = "catalog/_hidden_card.html"
+    place = "card" if request.POST.get("place") == "card" else "page"
+    if place == "card":
+        partial = "catalog/_hidden_card.html" if hidden else "catalog/_title_card.html"
+    else:
+        partial = "catalog/_hide_button.html"
     return _button_done(request, title, partial, {"hidden": hidden, "place": place}, note)
 
 

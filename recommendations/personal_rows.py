@@ -151,15 +151,18 @@ class RowBuilder:
     def _ids(self, rows: np.ndarray) -> list[int]:
         return [int(self.model.title_ids[r]) for r in rows]
 
+    def _among(self, rows: np.ndarray) -> np.ndarray:
+        """The allowed items (visible, not excluded) that are among `rows`, as a mask."""
+        mask = np.zeros(self.model.n_items, dtype=bool)
+        mask[rows] = True
+        return mask & self.allowed
+
+    def _draft(self, key: str, title: str, reason: str, rows: np.ndarray, reasons: dict[int, str]) -> _Draft:
+        return _Draft(key=key, title=title, reason=reason, ids=self._ids(rows), reasons=reasons)
+
     def top_picks(self) -> _Draft:
         rows = top_k(self.scores, ROW_LENGTH * 2, self.allowed)
-        return _Draft(
-            key="top-picks",
-            title="Top picks for you",
-            reason=self._summary(),
-            ids=self._ids(rows),
-            reasons=self.pick_reasons(rows),
-        )
+        return self._draft("top-picks", "Top picks for you", self._summary(), rows, self.pick_reasons(rows))
 
     def _summary(self) -> str:
         parts = []
@@ -195,15 +198,8 @@ class RowBuilder:
                     else f"Viewers who liked {seed.name} enjoy this too"
                 )
             verb = VERBS[seed.kind]
-            drafts.append(
-                _Draft(
-                    key=f"because-{seed.title_id}",
-                    title=f"Because you {verb} {seed.name}",
-                    reason=f"Titles closest to {seed.name}, which you {verb}",
-                    ids=self._ids(rows),
-                    reasons=reasons,
-                )
-            )
+            title, reason = f"Because you {verb} {seed.name}", f"Titles closest to {seed.name}, which you {verb}"
+            drafts.append(self._draft(f"because-{seed.title_id}", title, reason, rows, reasons))
         return drafts
 
     def genre_rows(self) -> list[_Draft]:
@@ -213,21 +209,13 @@ class RowBuilder:
             candidates = by_genre.get(slug)
             if candidates is None or not len(candidates):
                 continue
-            mask = np.zeros(self.model.n_items, dtype=bool)
-            mask[candidates] = True
-            rows = top_k(self.scores, ROW_LENGTH * 2, mask & self.allowed)
+            rows = top_k(self.scores, ROW_LENGTH * 2, self._among(candidates))
             if len(rows) < 3:
                 continue
             name = self.index.genre_names.get(slug, slug)
-            reasons = self.pick_reasons(rows)
+            reason = f"You often enjoy {name.lower()}; these are the ones we think you'll like most"
             drafts.append(
-                _Draft(
-                    key=f"genre-for-you-{slug}",
-                    title=f"{name} for you",
-                    reason=f"You often enjoy {name.lower()}; these are the ones we think you'll like most",
-                    ids=self._ids(rows),
-                    reasons=reasons,
-                )
+                self._draft(f"genre-for-you-{slug}", f"{name} for you", reason, rows, self.pick_reasons(rows))
             )
         return drafts
 
@@ -237,9 +225,7 @@ class RowBuilder:
         for interest in interests:
             if len(drafts) >= SEARCH_ROWS:
                 break
-            mask = np.zeros(self.model.n_items, dtype=bool)
-            mask[self.model.rows_of(interest["title_ids"])] = True
-            rows = top_k(self.scores, ROW_LENGTH, mask & self.allowed)
+            rows = top_k(self.scores, ROW_LENGTH, self._among(self.model.rows_of(interest["title_ids"])))
             if len(rows) < 2:
                 continue
             name = interest["name"]
@@ -248,17 +234,15 @@ class RowBuilder:
                 "tag": f"titles tagged “{name}”",
                 "person": f"titles with {name}",
             }
+            query = interest["query"]
+            reason = (
+                f"You searched for “{query}” recently: {what[interest['kind']]}, "
+                "the ones we think you'll like most first."
+            )
+            because = f"Because you searched for “{query}”"
+            reasons = {int(self.model.title_ids[r]): because for r in rows}
             drafts.append(
-                _Draft(
-                    key=f"searched-{interest['kind']}-{interest['slug']}",
-                    title=f"Because you searched for “{interest['query']}”",
-                    reason=f"You searched for “{interest['query']}” recently: {what[interest['kind']]}, "
-                    "the ones we think you'll like most first.",
-                    ids=self._ids(rows),
-                    reasons={
-                        int(self.model.title_ids[r]): f"Because you searched for “{interest['query']}”" for r in rows
-                    },
-                )
+                self._draft(f"searched-{interest['kind']}-{interest['slug']}", because, reason, rows, reasons)
             )
         return drafts
 

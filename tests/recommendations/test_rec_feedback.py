@@ -16,23 +16,13 @@ from recommendations.home import build_home
 from tests.support.accounts import make_account, signed_in_client
 from tests.support.api import token_client
 from tests.support.factories import TitleFactory
-from tests.support.recommender import ids_of, install_model, row_by_key
+from tests.support.recommender import fresh, ids_of, install_model, rate, row_by_key
 
 pytestmark = pytest.mark.usefixtures("rec_env")
 
 
-def _love(profile, titles, value="love"):
-    for t in titles:
-        catalog_services.rating_set(profile=profile, title=t, value=value)
-
-
-def _fresh(profile):
-    profile.refresh_from_db()
-    return profile
-
-
 def _home_ids(profile) -> set[int]:
-    return {i.title.pk for r in build_home(profile=_fresh(profile)).rows for i in r.items}
+    return {i.title.pk for r in build_home(profile=fresh(profile)).rows for i in r.items}
 
 
 # --- "Not for me" -----------------------------------------------------------------------------
@@ -41,8 +31,8 @@ def _home_ids(profile) -> set[int]:
 def test_not_for_me_from_a_card_leaves_every_row_without_a_reload(owner, owner_client, cat):
     _, profile = owner
     install_model(cat)
-    _love(profile, cat.by_genre["comedy"][2:4])
-    picks = ids_of(row_by_key(build_home(profile=_fresh(profile)), "top-picks"))
+    rate(profile, cat.by_genre["comedy"][2:4])
+    picks = ids_of(row_by_key(build_home(profile=fresh(profile)), "top-picks"))
     target = next(t for t in cat.titles if t.pk == picks[0])
     catalog_services.list_add(profile=profile, title=target)
     assert target.pk in _home_ids(profile)
@@ -87,19 +77,19 @@ def test_not_for_me_counts_as_a_negative_in_serving_and_training(owner, cat):
     _, profile = owner
     install_model(cat)
     model = serving.get_model().model
-    _love(profile, cat.by_genre["sci-fi"][2:3] + cat.by_genre["comedy"][2:4])
+    rate(profile, cat.by_genre["sci-fi"][2:3] + cat.by_genre["comedy"][2:4])
     comedy_rows = model.rows_of([t.pk for t in cat.by_genre["comedy"][8:]])
-    _, before = foldin.profile_state(model, _fresh(profile))
+    _, before = foldin.profile_state(model, fresh(profile))
     for t in cat.by_genre["comedy"][4:8]:
         catalog_services.title_hide(profile=profile, title=t)
-    _, after = foldin.profile_state(model, _fresh(profile))
+    _, after = foldin.profile_state(model, fresh(profile))
     # Rejecting comedies pushes the other comedies down the profile's scores, as down ratings do.
     assert model.score(after)[comedy_rows].mean() < model.score(before)[comedy_rows].mean()
     # The same rejections as down ratings weigh the same.
     for t in cat.by_genre["comedy"][4:8]:
         catalog_services.title_unhide(profile=profile, title=t)
-    _love(profile, cat.by_genre["comedy"][4:8], value="down")
-    _, by_downs = foldin.profile_state(model, _fresh(profile))
+    rate(profile, cat.by_genre["comedy"][4:8], value="down")
+    _, by_downs = foldin.profile_state(model, fresh(profile))
     assert by_downs == pytest.approx(after)
     # Training: a hidden title is never a positive, even one the profile had saved.
     catalog_services.list_add(profile=profile, title=cat.by_genre["comedy"][4])
@@ -150,8 +140,8 @@ def test_dont_use_a_rating_stays_in_history_and_export_but_training_and_serving_
     user, profile = owner
     install_model(cat)
     loved = cat.by_genre["sci-fi"][2]
-    _love(profile, [loved, cat.by_genre["drama"][2]])
-    home = build_home(profile=_fresh(profile))
+    rate(profile, [loved, cat.by_genre["drama"][2]])
+    home = build_home(profile=fresh(profile))
     assert any(loved.name in r.title for r in home.rows), [r.title for r in home.rows]
 
     response = owner_client.post(
@@ -168,7 +158,7 @@ def test_dont_use_a_rating_stays_in_history_and_export_but_training_and_serving_
     exported = {s.name: s for s in registry.sections()}["ratings"].export(user)
     assert [r["exclude_from_recommendations"] for r in exported if r["title_id"] == loved.pk] == [True]
     # Serving: no row or reason names it, and it is not a positive; training leaves it out.
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     texts = [r.title for r in home.rows] + [r.reason for r in home.rows]
     texts += [i.reason for r in home.rows for i in r.items]
     assert not [t for t in texts if loved.name in t]
@@ -253,10 +243,10 @@ def test_opening_a_search_result_is_a_weak_positive_with_consent(owner, owner_cl
 def test_a_recent_search_naming_a_genre_gives_a_because_you_searched_row(owner, owner_client, cat):
     _, profile = owner
     install_model(cat)
-    _love(profile, cat.by_genre["drama"][2:3])
+    rate(profile, cat.by_genre["drama"][2:3])
     owner_client.get(reverse("search"), {"q": "Comedy"})
     assert SearchQuery.objects.filter(profile=profile).exists()
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     row = row_by_key(home, "searched-genre-comedy")
     assert row is not None, [r.key for r in home.rows]
     assert row.title == "Because you searched for “comedy”"
@@ -272,12 +262,12 @@ def test_without_search_consent_nothing_of_the_search_is_kept_or_used(cat):
         method="settings",
     )
     install_model(cat)
-    _love(profile, cat.by_genre["drama"][2:3])
+    rate(profile, cat.by_genre["drama"][2:3])
     client = signed_in_client(user, profile)
     client.get(reverse("search"), {"q": "Comedy"})
     client.get(cat.by_genre["comedy"][3].get_absolute_url(), {"from": "search"})
     assert not SearchQuery.objects.exists() and not SearchClick.objects.exists()
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     assert not [r.key for r in home.rows if r.key.startswith("searched-")]
 
 
@@ -288,11 +278,11 @@ def test_withdrawing_search_history_stops_using_the_clicks_and_can_delete_them(o
     title = cat.by_genre["drama"][4]
     owner_client.get(title.get_absolute_url(), {"from": "search"})
     assert SearchClick.objects.exists()
-    stamp = _fresh(profile).engagement_stamp
+    stamp = fresh(profile).engagement_stamp
     consent.consents_set(account_id=user.pk, choices={"search_history": False}, method="settings")
     registry.consent_withdrawn("search_history", user.pk)
     # Not used from that moment (and the cached taste is refreshed) ...
-    assert _fresh(profile).engagement_stamp > stamp
+    assert fresh(profile).engagement_stamp > stamp
     assert title.pk not in {p.title_id for p in foldin.tastes_for([profile.pk])[profile.pk].positives}
     data = dataset.assemble()
     assert title.pk not in set(data.title_ids[data.items].tolist())

@@ -6,20 +6,15 @@ from django.urls import reverse
 from catalog import services as catalog_services
 from tests.support.accounts import make_account, signed_in_client
 from tests.support.factories import TitleFactory
-from tests.support.recommender import install_model
+from tests.support.recommender import install_model, rate
 
 pytestmark = pytest.mark.usefixtures("rec_env")
-
-
-def _like(profile, titles, value="love"):
-    for t in titles:
-        catalog_services.rating_set(profile=profile, title=t, value=value)
 
 
 def test_home_page_shows_personal_rows_with_reasons_and_why_links(owner, owner_client, cat):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     response = owner_client.get(reverse("home"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -33,7 +28,7 @@ def test_home_page_shows_personal_rows_with_reasons_and_why_links(owner, owner_c
 def test_why_page_explains_a_row(owner, owner_client, cat):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     response = owner_client.get(reverse("recommendation-why", args=["top-picks"]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -53,7 +48,7 @@ def test_why_page_needs_a_signed_in_profile(client, cat):
 def test_personalized_home_query_count_is_small_and_flat(owner, owner_client, cat, django_assert_max_num_queries):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     owner_client.get(reverse("home"))  # warm the per-process caches (genre index, visibility mask)
 
     def measure():
@@ -66,10 +61,10 @@ def test_personalized_home_query_count_is_small_and_flat(owner, owner_client, ca
         assert response.context["home"].personalized
         return len(ctx.captured_queries)
 
-    _like(profile, cat.by_genre["drama"][4:5])
+    rate(profile, cat.by_genre["drama"][4:5])
     small = measure()
     # More history and more titles must not cost more queries.
-    _like(profile, cat.by_genre["comedy"][2:10], value="up")
+    rate(profile, cat.by_genre["comedy"][2:10], value="up")
     for t in cat.by_genre["sci-fi"][2:8]:
         catalog_services.list_add(profile=profile, title=t)
     for i in range(20):
@@ -82,7 +77,7 @@ def test_personalized_home_query_count_is_small_and_flat(owner, owner_client, ca
 def test_api_home_owner_gets_rows(owner, cat):
     user, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     client = signed_in_client(user)
     response = client.get(f"/api/v1/profiles/{profile.pk}/home/")
     assert response.status_code == 200

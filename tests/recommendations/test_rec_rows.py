@@ -9,19 +9,9 @@ from catalog.selectors import more_like_this
 from recommendations import personal_rows
 from recommendations.home import build_home
 from tests.support.factories import GenreFactory, TitleFactory
-from tests.support.recommender import install_model
+from tests.support.recommender import fresh, install_model, rate
 
 pytestmark = pytest.mark.usefixtures("rec_env")
-
-
-def _love(profile, titles, value="love"):
-    for t in titles:
-        catalog_services.rating_set(profile=profile, title=t, value=value)
-
-
-def _fresh(profile):
-    profile.refresh_from_db()
-    return profile
 
 
 def test_more_like_this_never_offers_what_the_profile_rejected(owner):
@@ -44,12 +34,12 @@ def test_continue_watching_and_my_list_are_never_cut_by_the_row_limit(owner, cat
     install_model(cat)
     monkeypatch.setattr(personal_rows, "MAX_ROWS", 1)
     monkeypatch.setattr(personal_rows, "MIN_SCORED_ROWS", 1)
-    _love(profile, cat.by_genre["drama"][2:4] + cat.by_genre["comedy"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4] + cat.by_genre["comedy"][2:4])
     catalog_services.list_add(profile=profile, title=cat.by_genre["sci-fi"][3])
     catalog_services.viewing_record(
         profile=profile, title=cat.by_genre["animation"][3], episode=None, position_seconds=10, duration_seconds=100
     )
-    keys = [r.key for r in build_home(profile=_fresh(profile)).rows]
+    keys = [r.key for r in build_home(profile=fresh(profile)).rows]
     assert keys[:3] == ["continue-watching", "top-picks", "my-list"], keys
     assert len(keys) == 4  # the pinned three and one scored row
 
@@ -65,13 +55,13 @@ def _collection(name, position, titles, **kwargs):
 def test_live_collections_sit_at_the_curators_position_in_the_curators_order(owner, cat):
     _, profile = owner
     install_model(cat)
-    _love(profile, cat.by_genre["drama"][2:4] + cat.by_genre["comedy"][2:4] + cat.by_genre["sci-fi"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4] + cat.by_genre["comedy"][2:4] + cat.by_genre["sci-fi"][2:4])
     visible = [t for t in cat.by_genre["animation"] + cat.by_genre["comedy"] if t.maturity_level <= 4]
     _collection("Second pick", 2, visible[6:12])
     _collection("First pick", 0, visible[0:6])
     _collection("Switched off", 1, visible[12:16], is_active=False)
     _collection("Kids only", 1, visible[16:20], audience="kids")
-    keys = [r.key for r in build_home(profile=_fresh(profile)).rows]
+    keys = [r.key for r in build_home(profile=fresh(profile)).rows]
     assert "collection-switched-off" not in keys and "collection-kids-only" not in keys
     pinned = len([k for k in keys if k in ("continue-watching", "top-picks", "my-list")])
     assert keys[pinned + 0] == "collection-first-pick", keys
@@ -82,14 +72,14 @@ def test_no_reason_names_a_title_the_profile_may_not_see_now(owner, cat):
     _, profile = owner
     install_model(cat)
     restricted = [t for t in cat.by_genre["sci-fi"] if t.maturity_rating == MaturityRating.R][:2]
-    _love(profile, restricted)
-    _love(profile, [t for t in cat.by_genre["drama"] if t.maturity_level <= 3][:1])
-    home = build_home(profile=_fresh(profile))
+    rate(profile, restricted)
+    rate(profile, [t for t in cat.by_genre["drama"] if t.maturity_level <= 3][:1])
+    home = build_home(profile=fresh(profile))
     texts = [r.title for r in home.rows] + [i.reason for r in home.rows for i in r.items]
     assert any(restricted[0].name in t or restricted[1].name in t for t in texts)  # it does name them now
     profile.maturity_limit = MaturityLevel.TEENS
     profile.save()
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     texts = [r.title for r in home.rows] + [r.reason for r in home.rows]
     texts += [i.reason for r in home.rows for i in r.items]
     for t in restricted:
@@ -100,8 +90,8 @@ def test_reasons_read_as_sentences(owner, cat):
     _, profile = owner
     install_model(cat)
     _collection("Family night", 0, cat.by_genre["animation"][:6], description="Something everyone can enjoy.")
-    _love(profile, cat.by_genre["animation"][6:8])
-    home = build_home(profile=_fresh(profile))
+    rate(profile, cat.by_genre["animation"][6:8])
+    home = build_home(profile=fresh(profile))
     row = next(r for r in home.rows if r.key == "collection-family-night")
     assert row.reason == "Something everyone can enjoy. Ordered for your taste."
     for r in home.rows:

@@ -17,23 +17,21 @@ from recommendations.model_registry import SERVING_CACHE_KEY
 from recommendations.models import ModelStatus, ModelVersion
 from recommendations.services import profile_personalization_purge
 from tests.support.accounts import make_account
-from tests.support.recommender import ids_of, install_model, make_artifacts, recommendation_rows, row_by_key
+from tests.support.recommender import (
+    fresh,
+    ids_of,
+    install_model,
+    make_artifacts,
+    rate,
+    recommendation_rows,
+    row_by_key,
+)
 
 pytestmark = pytest.mark.usefixtures("rec_env")
 
 
-def _like(profile, titles, value="love"):
-    for t in titles:
-        catalog_services.rating_set(profile=profile, title=t, value=value)
-
-
 def _genres(cat, ids):
     return Counter(cat.genre_of(t) for t in ids)
-
-
-def _fresh(profile):
-    profile.refresh_from_db()
-    return profile
 
 
 # --- instant feedback ----------------------------------------------------------------------
@@ -42,8 +40,8 @@ def _fresh(profile):
 def test_rating_changes_top_picks_on_the_next_load_without_retraining(owner, cat):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["sci-fi"][2:4])
-    before = build_home(profile=_fresh(profile))
+    rate(profile, cat.by_genre["sci-fi"][2:4])
+    before = build_home(profile=fresh(profile))
     assert before.personalized
     top_before = ids_of(row_by_key(before, "top-picks"))
     assert _genres(cat, top_before[:5]).most_common(1)[0][0] == "sci-fi"
@@ -51,8 +49,8 @@ def test_rating_changes_top_picks_on_the_next_load_without_retraining(owner, cat
     assert "comedy" not in _genres(cat, top_before[:5])
 
     # Four comedy loves: comedies reach the top of the very next page load.
-    _like(profile, cat.by_genre["comedy"][2:6], value="love")
-    after = build_home(profile=_fresh(profile))
+    rate(profile, cat.by_genre["comedy"][2:6], value="love")
+    after = build_home(profile=fresh(profile))
     top_after = ids_of(row_by_key(after, "top-picks"))
     assert top_after != top_before
     assert _genres(cat, top_after[:5])["comedy"] >= 2
@@ -62,11 +60,11 @@ def test_rating_changes_top_picks_on_the_next_load_without_retraining(owner, cat
 def test_list_add_changes_top_picks(owner, cat):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:3], value="up")
-    before = ids_of(row_by_key(build_home(profile=_fresh(profile)), "top-picks"))
+    rate(profile, cat.by_genre["drama"][2:3], value="up")
+    before = ids_of(row_by_key(build_home(profile=fresh(profile)), "top-picks"))
     for t in cat.by_genre["comedy"][2:6]:
         catalog_services.list_add(profile=profile, title=t)
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     after = ids_of(row_by_key(home, "top-picks"))
     assert after != before
     assert _genres(cat, after[:3]).most_common(1)[0][0] == "comedy"
@@ -79,14 +77,14 @@ def test_list_add_changes_top_picks(owner, cat):
 def test_finished_title_changes_top_picks_and_is_not_recommended_again(owner, cat):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:3], value="up")
-    before = ids_of(row_by_key(build_home(profile=_fresh(profile)), "top-picks"))
+    rate(profile, cat.by_genre["drama"][2:3], value="up")
+    before = ids_of(row_by_key(build_home(profile=fresh(profile)), "top-picks"))
     finished = cat.by_genre["sci-fi"][2:6]
     for t in finished:
         catalog_services.viewing_record(
             profile=profile, title=t, episode=None, position_seconds=95, duration_seconds=100
         )
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     after = ids_of(row_by_key(home, "top-picks"))
     assert after != before
     assert _genres(cat, after[:3]).most_common(1)[0][0] == "sci-fi"
@@ -97,9 +95,9 @@ def test_finished_title_changes_top_picks_and_is_not_recommended_again(owner, ca
 def test_foldin_is_cached_per_engagement_stamp(owner, cat, django_assert_max_num_queries):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     model = serving.get_model().model
-    profile = _fresh(profile)
+    profile = fresh(profile)
     _, vec = foldin.profile_state(model, profile)
     # Second call: served from the cache, no interaction query.
     with django_assert_max_num_queries(0):
@@ -114,15 +112,15 @@ def test_rated_finished_and_disliked_titles_are_never_recommended(owner, cat):
     _, profile = owner
     install_model(cat)
     loved = cat.by_genre["sci-fi"][2:5]
-    _like(profile, loved)
+    rate(profile, loved)
     disliked = cat.by_genre["sci-fi"][5:7]
-    _like(profile, disliked, value="down")
+    rate(profile, disliked, value="down")
     finished = cat.by_genre["sci-fi"][9:11]
     for t in finished:
         catalog_services.viewing_record(
             profile=profile, title=t, episode=None, position_seconds=99, duration_seconds=100
         )
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     banned = {t.pk for t in loved + disliked + finished}
     assert home.personalized
     for row in recommendation_rows(home):
@@ -140,8 +138,8 @@ def test_maturity_limit_holds_in_every_personalized_row(cat, kwargs, max_level):
     _, profile = make_account("viewer", **kwargs)
     install_model(cat)
     # Taste for sci-fi, where R-rated and unrated titles score as high as any.
-    _like(profile, [t for t in cat.by_genre["sci-fi"] if t.maturity_level <= max_level][:2])
-    home = build_home(profile=_fresh(profile))
+    rate(profile, [t for t in cat.by_genre["sci-fi"] if t.maturity_level <= max_level][:2])
+    home = build_home(profile=fresh(profile))
     assert home.personalized
     shown = [i.title for r in home.rows for i in r.items]
     assert shown
@@ -150,8 +148,8 @@ def test_maturity_limit_holds_in_every_personalized_row(cat, kwargs, max_level):
         assert all(t.maturity_rating != MaturityRating.UNRATED for t in shown)
     # And the model really did want the restricted titles: an adult with the same taste sees them.
     _, adult = make_account("adult")
-    _like(adult, [t for t in cat.by_genre["sci-fi"] if t.maturity_level <= max_level][:2])
-    adult_shown = {i.title.maturity_level for r in build_home(profile=_fresh(adult)).rows for i in r.items}
+    rate(adult, [t for t in cat.by_genre["sci-fi"] if t.maturity_level <= max_level][:2])
+    adult_shown = {i.title.maturity_level for r in build_home(profile=fresh(adult)).rows for i in r.items}
     assert max(adult_shown) > max_level
 
 
@@ -159,8 +157,8 @@ def test_a_title_appears_at_most_twice_in_the_first_five_rows(owner, cat):
     _, profile = owner
     install_model(cat)
     # Two sci-fi loves: top picks, two "because" rows and "sci-fi for you" all want the same titles.
-    _like(profile, cat.by_genre["sci-fi"][2:4])
-    home = build_home(profile=_fresh(profile))
+    rate(profile, cat.by_genre["sci-fi"][2:4])
+    home = build_home(profile=fresh(profile))
     keys = [r.key for r in home.rows]
     assert "top-picks" in keys and any(k.startswith("because-") for k in keys)
     counts = Counter(t for row in home.rows[:5] for t in ids_of(row))
@@ -170,9 +168,9 @@ def test_a_title_appears_at_most_twice_in_the_first_five_rows(owner, cat):
 def test_every_row_and_title_has_a_reason(owner, cat):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     catalog_services.list_add(profile=profile, title=cat.by_genre["comedy"][3])
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     assert home.personalized
     keys = [r.key for r in home.rows]
     assert keys[0] == "top-picks"
@@ -190,11 +188,11 @@ def test_every_row_and_title_has_a_reason(owner, cat):
 def test_continue_watching_comes_first(owner, cat):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     catalog_services.viewing_record(
         profile=profile, title=cat.by_genre["comedy"][3], episode=None, position_seconds=10, duration_seconds=100
     )
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     assert [r.key for r in home.rows][:2] == ["continue-watching", "top-picks"]
 
 
@@ -211,33 +209,33 @@ def _assert_fallback(home, words):
 
 def test_no_model_yet_falls_back(owner, cat):
     _, profile = owner
-    _like(profile, cat.by_genre["drama"][2:4])
-    _assert_fallback(build_home(profile=_fresh(profile)), "still being prepared")
+    rate(profile, cat.by_genre["drama"][2:4])
+    _assert_fallback(build_home(profile=fresh(profile)), "still being prepared")
 
 
 def test_missing_model_files_fall_back(owner, cat):
     _, profile = owner
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     ModelVersion.objects.create(version="ghost", status=ModelStatus.SERVING)
-    _assert_fallback(build_home(profile=_fresh(profile)), "unavailable")
+    _assert_fallback(build_home(profile=fresh(profile)), "unavailable")
 
 
 def test_cache_errors_fall_back(owner, cat, monkeypatch):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
 
     def down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
     monkeypatch.setattr(cache, "get", down)
-    _assert_fallback(build_home(profile=_fresh(profile)), "unavailable")
+    _assert_fallback(build_home(profile=fresh(profile)), "unavailable")
 
 
 def test_unreachable_redis_falls_back(owner, cat, settings):
     _, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -249,11 +247,11 @@ def test_unreachable_redis_falls_back(owner, cat, settings):
 
     caches._settings = None
     try:
-        from django.core.cache import cache as fresh
+        from django.core.cache import cache as down_cache
 
         with pytest.raises(Exception):  # noqa: B017 - the point: the cache really is down
-            fresh.get("x")
-        _assert_fallback(build_home(profile=_fresh(profile)), "unavailable")
+            down_cache.get("x")
+        _assert_fallback(build_home(profile=fresh(profile)), "unavailable")
     finally:
         del settings.CACHES
 
@@ -261,9 +259,9 @@ def test_unreachable_redis_falls_back(owner, cat, settings):
 def test_personalization_off_falls_back(owner, cat):
     user, profile = owner
     install_model(cat)
-    _like(profile, cat.by_genre["drama"][2:4])
+    rate(profile, cat.by_genre["drama"][2:4])
     consent.consents_set(account_id=user.pk, choices={"personalization": False}, method="settings")
-    _assert_fallback(build_home(profile=_fresh(profile)), "personalization is switched off")
+    _assert_fallback(build_home(profile=fresh(profile)), "personalization is switched off")
 
 
 def test_no_taste_yet_is_not_personalized(owner, cat):
@@ -280,14 +278,14 @@ def test_no_taste_yet_is_not_personalized(owner, cat):
 def test_new_version_is_swapped_in_without_restart(owner, cat):
     _, profile = owner
     v1 = install_model(cat, "v1")
-    _like(profile, cat.by_genre["drama"][2:4])
-    assert build_home(profile=_fresh(profile)).model_version == "v1"
+    rate(profile, cat.by_genre["drama"][2:4])
+    assert build_home(profile=fresh(profile)).model_version == "v1"
     # v2 maps every genre onto the next axis: the same taste now leads to other titles.
     artifacts.save(make_artifacts(cat, "v2", rotate=True))
     ModelVersion.objects.filter(pk=v1.pk).update(status=ModelStatus.RETIRED)
     ModelVersion.objects.create(version="v2", status=ModelStatus.SERVING)
     cache.set(SERVING_CACHE_KEY, "v2")  # what model_registry.promote publishes after its commit
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     assert home.model_version == "v2"
     assert serving.get_model().model.version == "v2"
 
@@ -307,8 +305,8 @@ def test_purge_drops_cached_state_and_the_profile_row_in_the_model(owner, other,
     _, profile = owner
     _, other_profile = other
     install_model(cat, "v1", profile_ids=[profile.pk, other_profile.pk])
-    _like(profile, cat.by_genre["drama"][2:4])
-    assert build_home(profile=_fresh(profile)).personalized
+    rate(profile, cat.by_genre["drama"][2:4])
+    assert build_home(profile=fresh(profile)).personalized
     key = foldin.profile_cache_key(profile.pk)
     assert cache.get(key) is not None
 
@@ -346,8 +344,8 @@ def test_titles_missing_from_the_model_are_simply_not_scored(owner, cat):
     _, profile = owner
     newest = Title.objects.order_by("-id").first()
     install_model(cat, skip=[newest.pk])
-    _like(profile, cat.by_genre["animation"][:2])
-    home = build_home(profile=_fresh(profile))
+    rate(profile, cat.by_genre["animation"][:2])
+    home = build_home(profile=fresh(profile))
     assert home.personalized
     assert newest.pk not in ids_of(row_by_key(home, "top-picks"))
 
@@ -358,7 +356,7 @@ def test_titles_missing_from_the_model_are_simply_not_scored(owner, cat):
 def _trained_setup(owner, cat):
     _, profile = owner
     loved = cat.by_genre["drama"][2:5]
-    _like(profile, loved)
+    rate(profile, loved)
     cutoff = time.time() + 1  # the ratings above are older than the model's data
     install_model(cat, profile_ids=[profile.pk], trained={profile.pk: [t.pk for t in loved]}, cutoff=cutoff)
     model = serving.get_model().model
@@ -368,9 +366,9 @@ def _trained_setup(owner, cat):
 
 def test_a_trained_profile_is_served_its_trained_vector_exactly(owner, cat):
     profile, model, trained_vec = _trained_setup(owner, cat)
-    _, vec = foldin.profile_state(model, _fresh(profile))
+    _, vec = foldin.profile_state(model, fresh(profile))
     assert np.array_equal(vec, trained_vec)
-    home = build_home(profile=_fresh(profile))
+    home = build_home(profile=fresh(profile))
     picks = ids_of(row_by_key(home, "top-picks"))
     allowed = serving.visible_mask(model, profile).copy()
     allowed[model.rows_of([t.pk for t in cat.by_genre["drama"][2:5]])] = False
@@ -380,13 +378,13 @@ def test_a_trained_profile_is_served_its_trained_vector_exactly(owner, cat):
 
 def test_a_new_rating_after_training_moves_the_trained_vector(owner, cat):
     profile, model, trained_vec = _trained_setup(owner, cat)
-    before = ids_of(row_by_key(build_home(profile=_fresh(profile)), "top-picks"))
-    _like(profile, cat.by_genre["comedy"][2:6])
-    _, vec = foldin.profile_state(model, _fresh(profile))
+    before = ids_of(row_by_key(build_home(profile=fresh(profile)), "top-picks"))
+    rate(profile, cat.by_genre["comedy"][2:6])
+    _, vec = foldin.profile_state(model, fresh(profile))
     assert not np.array_equal(vec, trained_vec)
     comedy = model.rows_of([t.pk for t in cat.by_genre["comedy"][6:]])
     assert model.score(vec)[comedy].mean() > model.score(trained_vec)[comedy].mean()
-    after = ids_of(row_by_key(build_home(profile=_fresh(profile)), "top-picks"))
+    after = ids_of(row_by_key(build_home(profile=fresh(profile)), "top-picks"))
     assert after != before
     assert ModelVersion.objects.count() == 1
 
@@ -403,7 +401,7 @@ def test_withdrawing_a_trained_on_signal_folds_the_profile_in_afresh(owner, cat,
         catalog_services.rating_exclude_set(profile=profile, title=first, exclude=True)
     else:
         catalog_services.title_hide(profile=profile, title=first)
-    taste, vec = foldin.profile_state(model, _fresh(profile))
+    taste, vec = foldin.profile_state(model, fresh(profile))
     # The trained vector remembers the withdrawn signal, so it is not served; the fresh fold-in
     # is what a profile with the remaining signals gets.
     assert not np.array_equal(vec, trained_vec)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from accounts.maturity import MaturityRating
+from catalog import services as catalog_services
 from recommendations import artifacts
 from recommendations.models import ModelStatus, ModelVersion
 from tests.support.factories import GenreFactory, TitleFactory
@@ -104,3 +105,15 @@ def ids_of(row) -> list[int]:
 
 def recommendation_rows(home):
     return [r for r in home.rows if r.key not in ("continue-watching", "my-list")]
+
+
+def rate(profile, titles, value="love"):
+    """Rate each title through the service the pages and the API use."""
+    for t in titles:
+        catalog_services.rating_set(profile=profile, title=t, value=value)
+
+
+def fresh(profile):
+    """The profile as stored now (its engagement stamp moved with every signal)."""
+    profile.refresh_from_db()
+    return profile
