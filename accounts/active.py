@@ -6,9 +6,15 @@ forged id in the session can never reach another account's profile. Views that n
 `common.decorators.profile_required`.
 """
 
+from common.sudo import is_kids_session, sudo_revoke
+
 from .models import Profile
 
 SESSION_KEY = "active_profile_id"
+
+# What selecting a profile asks for (see unlock_needed).
+UNLOCK_PIN = "pin"
+UNLOCK_PASSWORD = "password"
 
 
 def resolve_profile(request) -> Profile | None:
@@ -24,9 +30,26 @@ def resolve_profile(request) -> Profile | None:
     return profile
 
 
+def unlock_needed(request, profile: Profile) -> str | None:
+    """What selecting this profile asks for: its PIN when it has one (or the account password
+    instead), the account password when leaving a kids session for a grown-up profile without
+    a PIN ("Exit Kids"), or nothing."""
+    active = getattr(request, "profile", None)
+    if active is not None and active.pk == profile.pk:
+        return None
+    if profile.has_pin:
+        return UNLOCK_PIN
+    if is_kids_session(request) and not profile.is_kids:
+        return UNLOCK_PASSWORD
+    return None
+
+
 def activate_profile(request, profile: Profile) -> None:
     request.session[SESSION_KEY] = profile.pk
     request.profile = profile
+    if profile.is_kids:
+        # A kids session never carries the account password's trust (common.sudo).
+        sudo_revoke(request)
 
 
 def deactivate_profile(request) -> None:

@@ -7,4 +7,6 @@ urlpatterns = [
     path("auth/token/", apis.TokenApi.as_view(), name="api-token"),
     path("profiles/", apis.ProfileListApi.as_view(), name="api-profiles"),
     path("profiles/<int:pk>/", apis.ProfileDetailApi.as_view(), name="api-profile"),
+    path("profiles/<int:pid>/pin/", apis.ProfilePinApi.as_view(), name="api-profile-pin"),
+    path("profiles/<int:pid>/select/", apis.ProfileSelectApi.as_view(), name="api-profile-select"),
 ]

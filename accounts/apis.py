@@ -16,11 +16,25 @@ from rest_framework.views import APIView
 
 from api.errors import django_errors_to_drf, error_responses
 from api.lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
+from api.permissions import PASSWORD_HEADER_PARAMETER, require_account_password
+from api.permissions import LockedOut as PasswordLockedOutError
 from api.throttles import SignupThrottle, TokenThrottle
+from common.sudo import PASSWORD_HEADER, PasswordLockedOut, bound_profile_id, password_matches, sudo_grant
 
 from . import selectors, services
+from .access import OTHER_PROFILE_BOUND
+from .active import UNLOCK_PIN, activate_profile, unlock_needed
 from .models import Profile
-from .serializers import ProfileSerializer, SignupSerializer, TokenRequestSerializer, TokenSerializer
+from .serializers import (
+    PinRemoveSerializer,
+    PinSerializer,
+    ProfileSelectedSerializer,
+    ProfileSelectSerializer,
+    ProfileSerializer,
+    SignupSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
 
 
 class Conflict(exceptions.APIException):
@@ -35,8 +49,19 @@ class LockedOut(exceptions.APIException):
 
 
 def profile_for_request(request, profile_id) -> Profile:
-    """The caller's own profile with this id, or 404 (anything of another account is a 404)."""
-    return selectors.profile_get_for_account(account=request.user, profile_id=profile_id)
+    """The caller's own profile with this id, or 404 (anything of another account is a 404);
+    a profile-bound token sees its own profile only (403 for the others)."""
+    profile = selectors.profile_get_for_account(account=request.user, profile_id=profile_id)
+    bound = bound_profile_id(request)
+    if bound is not None and bound != profile.pk:
+        raise exceptions.PermissionDenied(OTHER_PROFILE_BOUND)
+    return profile
+
+
+_ACCOUNT_LEVEL = (
+    " Account-level: needs the account password (`X-Marquee-Password` header or a `password` field); "
+    "refused (403) to a profile-bound token and a kids session."
+)
 
 
 # --- Sign-up and tokens ----------------------------------------------------------------------
@@ -89,7 +114,9 @@ class TokenApi(APIView):
         operation_id="auth_token",
         summary="Trade a username and password for a token",
         description=(
-            "Answers the account's token (the same one until the account is deleted). After "
+            "Answers the account's token (the same one until the account is deleted). With "
+            "`profile`, a token bound to that profile instead (for a TV or a tablet): it sees only "
+            "that profile's data, within its limits, and can do no account-level action. After "
             "repeated failures for a username, or from one network, sign-in is locked for a "
             "cool-off period: 429 with `Retry-After` and a `detail` saying when to try again "
             "(the same lockout as the login form)."
@@ -112,6 +139,13 @@ class TokenApi(APIView):
             raise LockedOut(lockout_message(cooloff_seconds(http_request)))
         if user is None:
             raise exceptions.ValidationError({"non_field_errors": ["Invalid username or password."]})
+        profile_id = serializer.validated_data.get("profile")
+        if profile_id is not None:
+            profile = selectors.profiles_of(account=user).filter(pk=profile_id).first()
+            if profile is None:
+                raise exceptions.ValidationError({"profile": ["This account has no profile with this id."]})
+            user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+            return Response({"token": services.profile_token_for(profile=profile).key})
         token, _ = Token.objects.get_or_create(user=user)
         # A token sign-in is a sign-in: resets axes' failure count and stamps last_login.
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
@@ -130,12 +164,14 @@ class ProfileListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
             return Profile.objects.none()
-        return selectors.profiles_of(account=self.request.user)
+        profiles = selectors.profiles_of(account=self.request.user)
+        bound = bound_profile_id(self.request)
+        return profiles.filter(pk=bound) if bound is not None else profiles
 
     @extend_schema(
         operation_id="profiles_list",
         summary="The caller's profiles",
-        description=_PROFILE_DESCRIPTION,
+        description=_PROFILE_DESCRIPTION + " A profile-bound token sees its own profile only.",
         responses={200: ProfileSerializer(many=True), **error_responses(401, 404, 429)},
         tags=["profiles"],
     )
@@ -146,12 +182,14 @@ class ProfileListApi(generics.ListAPIView):
         operation_id="profiles_create",
         summary="Add a profile",
         description="At most 5 profiles per account (a sixth is a 409). A kids profile's maturity limit "
-        "is capped at 2 (family).",
+        "is capped at 2 (family)." + _ACCOUNT_LEVEL,
         request=ProfileSerializer,
-        responses={201: ProfileSerializer, **error_responses(400, 401, 409, 429)},
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={201: ProfileSerializer, **error_responses(400, 401, 403, 409, 429)},
         tags=["profiles"],
     )
     def post(self, request):
+        require_account_password(request)
         serializer = ProfileSerializer(data=request.data, context={"account": request.user})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -177,7 +215,7 @@ class ProfileDetailApi(APIView):
         operation_id="profiles_retrieve",
         summary="One of the caller's profiles",
         description=_PROFILE_DESCRIPTION,
-        responses={200: ProfileSerializer, **error_responses(401, 404, 429)},
+        responses={200: ProfileSerializer, **error_responses(401, 403, 404, 429)},
         tags=["profiles"],
     )
     def get(self, request, pk: int):
@@ -187,13 +225,15 @@ class ProfileDetailApi(APIView):
         operation_id="profiles_partial_update",
         summary="Change a profile's name, kids flag or maturity limit",
         description="Only `name`, `is_kids` and `maturity_limit` can change; anything else sent "
-        "(id, account, …) is ignored. " + _PROFILE_DESCRIPTION,
+        "(id, account, …) is ignored. " + _PROFILE_DESCRIPTION + _ACCOUNT_LEVEL,
         request=ProfileSerializer(partial=True),
-        responses={200: ProfileSerializer, **error_responses(400, 401, 404, 429)},
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={200: ProfileSerializer, **error_responses(400, 401, 403, 404, 429)},
         tags=["profiles"],
     )
     def patch(self, request, pk: int):
         profile = profile_for_request(request, pk)
+        require_account_password(request)
         serializer = ProfileSerializer(profile, data=request.data, partial=True, context={"account": request.user})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -211,14 +251,118 @@ class ProfileDetailApi(APIView):
     @extend_schema(
         operation_id="profiles_destroy",
         summary="Delete a profile and everything it did",
-        description="The last profile of an account cannot be deleted (409). " + _PROFILE_DESCRIPTION,
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 404, 409, 429)},
+        description="The last profile of an account cannot be deleted (409). " + _PROFILE_DESCRIPTION + _ACCOUNT_LEVEL,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 409, 429)},
         tags=["profiles"],
     )
     def delete(self, request, pk: int):
         profile = profile_for_request(request, pk)
+        require_account_password(request)
         try:
             services.profile_delete(profile=profile)
         except DjangoValidationError as error:
             raise Conflict(error.messages[0]) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Profile lock and selection ----------------------------------------------------------------
+
+
+class ProfilePinApi(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["put", "delete", "options"]
+
+    @extend_schema(
+        operation_id="profiles_pin_update",
+        summary="Set or change a profile's PIN",
+        description="4 digits, stored hashed; selecting the profile then asks for it. Five wrong PINs lock "
+        "the profile's selection for 15 minutes." + _ACCOUNT_LEVEL,
+        request=PinSerializer,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={204: OpenApiResponse(description="PIN set."), **error_responses(400, 401, 403, 404, 429)},
+        tags=["profiles"],
+    )
+    def put(self, request, pid: int):
+        profile = profile_for_request(request, pid)
+        require_account_password(request)
+        serializer = PinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.profile_pin_set(profile=profile, pin=serializer.validated_data["pin"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="profiles_pin_destroy",
+        summary="Remove a profile's PIN",
+        description="The password may come as a `password` field or the `X-Marquee-Password` header." + _ACCOUNT_LEVEL,
+        request=PinRemoveSerializer,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={204: OpenApiResponse(description="PIN removed."), **error_responses(401, 403, 404, 429)},
+        tags=["profiles"],
+    )
+    def delete(self, request, pid: int):
+        profile = profile_for_request(request, pid)
+        require_account_password(request)
+        services.profile_pin_remove(profile=profile)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileSelectApi(APIView):
+    @extend_schema(
+        operation_id="profiles_select",
+        summary="Make a profile the active one",
+        description=(
+            "For a browser session, the profile becomes the session's active profile; a token caller gets "
+            "a token bound to it in `token`. A profile with a PIN needs `pin` (403 when missing or wrong; "
+            "after five wrong PINs, 429 with `Retry-After` for 15 minutes). From a kids session, a grown-up "
+            "profile without a PIN needs the account password (`X-Marquee-Password`). A profile-bound "
+            "token can select only its own profile."
+        ),
+        request=ProfileSelectSerializer,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={200: ProfileSelectedSerializer, **error_responses(400, 401, 403, 404, 429)},
+        tags=["profiles"],
+    )
+    def post(self, request, pid: int):
+        profile = profile_for_request(request, pid)
+        serializer = ProfileSelectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if bound_profile_id(request) is None:
+            self._unlock(request, profile, serializer.validated_data.get("pin"))
+        token = None
+        if request.auth is None:
+            activate_profile(request._request, profile)
+        elif bound_profile_id(request) is not None:
+            token = request.auth.key
+        else:
+            token = services.profile_token_for(profile=profile).key
+        return Response({**ProfileSerializer(profile).data, "token": token})
+
+    def _unlock(self, request, profile, pin) -> None:
+        """The same rule as the picker (accounts.active.unlock_needed): a PIN, or the password."""
+        need = unlock_needed(request._request, profile)
+        if need is None:
+            return
+        if need == UNLOCK_PIN and pin:
+            try:
+                ok = services.profile_pin_verify(profile=profile, pin=pin)
+            except services.PinLockedOut as locked:
+                raise exceptions.Throttled(wait=locked.retry_after_seconds, detail=str(locked)) from locked
+            if not ok:
+                raise exceptions.PermissionDenied("That PIN is not right.")
+            return
+        password = request._request.META.get(PASSWORD_HEADER)
+        if not password:
+            raise exceptions.PermissionDenied(
+                "This profile is locked: send its `pin` (or the account password in X-Marquee-Password)."
+                if need == UNLOCK_PIN
+                else "Leaving a kids profile needs the account password (X-Marquee-Password)."
+            )
+        try:
+            ok = password_matches(request, password)
+        except PasswordLockedOut as error:
+            raise PasswordLockedOutError() from error
+        if not ok:
+            raise exceptions.PermissionDenied("The account password is not correct.")
+        if not profile.is_kids and request.auth is None:
+            sudo_grant(request)

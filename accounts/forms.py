@@ -8,8 +8,7 @@ from privacy.consent import PURPOSE_EXPLANATIONS, Purpose
 
 from .maturity import ADULT_DEFAULT_LEVEL, KIDS_MAX_LEVEL, MaturityLevel
 from .models import Profile, User
-
-KIDS_LIMIT_ERROR = "A kids profile can be limited to family titles at most."
+from .services import PIN_FORMAT_ERROR, is_pin_shaped
 
 
 def consent_field_name(purpose: str) -> str:
@@ -68,7 +67,8 @@ class ProfileForm(ServiceErrorsMixin, forms.Form):
     is_kids = forms.BooleanField(
         label="Kids profile",
         required=False,
-        help_text="A simpler experience, only titles rated up to family (PG, TV-PG) and never unrated ones.",
+        help_text="A simpler experience, only titles rated up to family (PG, TV-PG) and never unrated ones. "
+        "Ticking it lowers the maturity limit to family.",
     )
     maturity_limit = forms.TypedChoiceField(
         label="Maturity limit",
@@ -102,7 +102,48 @@ class ProfileForm(ServiceErrorsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        # Mirrors Profile.clean(), so the error appears next to the field before any write.
+        # Ticking "Kids profile" lowers the limit to the family maximum (the service does the
+        # same) rather than failing: the box says what it does.
         if cleaned.get("is_kids") and cleaned.get("maturity_limit", 0) > KIDS_MAX_LEVEL:
-            self.add_error("maturity_limit", KIDS_LIMIT_ERROR)
+            cleaned["maturity_limit"] = KIDS_MAX_LEVEL
         return cleaned
+
+
+class PasswordConfirmForm(forms.Form):
+    """The account password, for sudo mode (account-level pages) and for leaving Kids mode."""
+
+    password = forms.CharField(
+        label="Account password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class UnlockForm(forms.Form):
+    """Selecting a locked profile: its 4-digit PIN, or the account password instead."""
+
+    secret = forms.CharField(
+        label="PIN or account password",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+
+
+class PinForm(forms.Form):
+    pin = forms.CharField(
+        label="New PIN",
+        min_length=4,
+        max_length=4,
+        strip=True,
+        help_text="4 digits. Asked whenever someone selects this profile.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "inputmode": "numeric"}),
+    )
+
+    def clean_pin(self):
+        pin = self.cleaned_data["pin"]
+        if not is_pin_shaped(pin):
+            raise ValidationError(PIN_FORMAT_ERROR)
+        return pin
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254, help_text="Only used to reset your password.")

@@ -11,7 +11,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Profile, User
+from accounts.models import Profile, ProfileToken, User
 from privacy import registry
 
 # Security data: long enough to enforce the login lockout, short enough not to become a log.
@@ -43,6 +43,8 @@ def _profiles_export(account) -> list[dict]:
             "is_kids": p.is_kids,
             "maturity_limit": p.maturity_limit,
             "avatar_color": p.avatar_color,
+            # Whether a PIN locks it; the PIN (even hashed) is a credential and never exported.
+            "locked_with_pin": p.has_pin,
             "created_at": p.created_at.isoformat(),
             "onboarded_at": p.onboarded_at.isoformat() if p.onboarded_at else None,
         }
@@ -60,12 +62,18 @@ def _profiles_count(account) -> int:
 
 
 def _tokens_export(account) -> list[dict]:
-    # The key itself is a credential: only that a token exists and since when.
-    return [{"created": t.created.isoformat()} for t in Token.objects.filter(user=account)]
+    # The key itself is a credential: only that a token exists, since when, and for which profile.
+    account_tokens = [{"created": t.created.isoformat(), "profile": None} for t in Token.objects.filter(user=account)]
+    profile_tokens = [
+        {"created": t.created_at.isoformat(), "profile": t.profile.name}
+        for t in ProfileToken.objects.filter(profile__account=account).select_related("profile")
+    ]
+    return account_tokens + profile_tokens
 
 
 def _tokens_erase(account) -> int:
-    return Token.objects.filter(user=account).delete()[0]
+    removed = ProfileToken.objects.filter(profile__account=account).delete()[0]
+    return removed + Token.objects.filter(user=account).delete()[0]
 
 
 # What django-axes keeps about sign-in attempts, by username.
@@ -131,9 +139,9 @@ def register() -> None:
         registry.Section(
             name="api_tokens",
             label="API tokens",
-            description="When an API token was created for your account (the token itself is a secret and is "
-            "not exported).",
-            models=("authtoken.Token", "authtoken.TokenProxy"),
+            description="When an API token was created for your account or one of its profiles (the token "
+            "itself is a secret and is not exported).",
+            models=("authtoken.Token", "authtoken.TokenProxy", "accounts.ProfileToken"),
             export=_tokens_export,
             erase=_tokens_erase,
             export_order=90,

@@ -52,6 +52,42 @@ class SignupSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+    profile = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A profile of this account: the token answered is bound to it (for a TV or a tablet). "
+        "It sees only that profile's data, within its limits, and can do no account-level action.",
+    )
+
+
+class PinSerializer(serializers.Serializer):
+    pin = serializers.RegexField(
+        r"^[0-9]{4}$", max_length=4, help_text="Exactly 4 digits.", error_messages={"invalid": "A PIN is 4 digits."}
+    )
+    password = serializers.CharField(
+        required=False,
+        max_length=128,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="The account password (or send it in the X-Marquee-Password header).",
+    )
+
+
+class PinRemoveSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        required=False,
+        max_length=128,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="The account password (or send it in the X-Marquee-Password header).",
+    )
+
+
+class ProfileSelectSerializer(serializers.Serializer):
+    pin = serializers.CharField(
+        required=False, max_length=4, trim_whitespace=False, help_text="The profile's PIN, when it is locked."
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -64,14 +100,15 @@ class ProfileSerializer(serializers.ModelSerializer):
     maturity_limit = serializers.ChoiceField(
         choices=MaturityLevel.choices,
         required=False,
-        help_text="0 little kids … 5 all titles. Kids profiles are capped at 2 (family). "
-        "Defaults to 2 for kids profiles, 5 otherwise.",
+        help_text="0 little kids … 5 all titles. Kids profiles are capped at 2 (family): a higher "
+        "limit on a kids profile is lowered to 2. Defaults to 2 for kids profiles, 5 otherwise.",
     )
+    has_pin = serializers.BooleanField(read_only=True, help_text="Selecting this profile asks for a PIN.")
 
     class Meta:
         model = Profile
-        fields = ["id", "name", "is_kids", "maturity_limit", "avatar_color"]
-        read_only_fields = ["id", "avatar_color"]
+        fields = ["id", "name", "is_kids", "maturity_limit", "avatar_color", "has_pin"]
+        read_only_fields = ["id", "avatar_color", "has_pin"]
         extra_kwargs = {"name": {"max_length": 40}, "is_kids": {"required": False}}
         # The account-wide unique name is checked by the service's full_clean (a 400 on `name`).
         validators: list = []
@@ -86,3 +123,18 @@ class ProfileSerializer(serializers.ModelSerializer):
         if taken.exists():
             raise serializers.ValidationError("Another profile of this account has this name.")
         return value
+
+
+class ProfileSelectedSerializer(ProfileSerializer):
+    """The profile now active, and for a token caller a token bound to it."""
+
+    token = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="For a token caller: a token bound to this profile. Null for a browser session, "
+        "whose active profile is now this one.",
+    )
+
+    class Meta(ProfileSerializer.Meta):
+        fields = [*ProfileSerializer.Meta.fields, "token"]
+        read_only_fields = [*ProfileSerializer.Meta.fields, "token"]

@@ -6,10 +6,13 @@ from . import views
 urlpatterns = [
     # Django's LoginView: AuthenticationForm passes `request` to authenticate() (axes needs it),
     # the session key rotates on login, and `next` is honoured only for this host.
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # LoginView also opens sudo mode (common.sudo): the password was just typed.
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/", views.password_change, name="password_change"),
+    path("accounts/confirm/", views.sudo, name="sudo"),
+    path("account/", views.account_settings, name="account-settings"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
@@ -25,6 +28,8 @@ urlpatterns = [
     ),
     path("profiles/", views.profile_picker, name="profile-picker"),
     path("profiles/new/", views.profile_create, name="profile-create"),
+    path("profiles/exit-kids/", views.exit_kids, name="exit-kids"),
+    path("profiles/<int:pk>/pin/", views.profile_pin, name="profile-pin"),
     path("profiles/<int:pk>/select/", views.profile_select, name="profile-select"),
     path("profiles/<int:pk>/edit/", views.profile_edit, name="profile-edit"),
     path("profiles/<int:pk>/delete/", views.profile_delete, name="profile-delete"),

@@ -8,18 +8,32 @@ Django's own views, routed in accounts/urls.py with templates under templates/re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from common.http import svg_response
+from common.sudo import (
+    PasswordLockedOut,
+    is_kids_session,
+    kids_forbidden,
+    password_matches,
+    sudo_active,
+    sudo_grant,
+    sudo_required,
+    sudo_url,
+)
 
 from . import selectors, services
-from .active import SESSION_KEY, activate_profile, deactivate_profile
+from .active import SESSION_KEY, UNLOCK_PIN, activate_profile, deactivate_profile, unlock_needed
 from .avatars import avatar_svg
-from .forms import ProfileForm, SignupForm
+from .forms import EmailForm, PasswordConfirmForm, PinForm, ProfileForm, SignupForm, UnlockForm
 
 # Sign-up logs the new account in directly; with axes in front, login() must be told which
 # backend vouched for the user (the password was just set, so the model backend).
@@ -47,10 +61,25 @@ def signup(request):
             form.add_error("username", "A user with that username already exists.")
         else:
             login(request, user, backend=_SIGNUP_BACKEND)
+            sudo_grant(request)  # the password was just chosen
             activate_profile(request, selectors.profiles_of(account=user).first())
             messages.success(request, f"Welcome to Marquee, {user.username}.")
             return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in; typing the password also opens sudo mode for SUDO_MODE_SECONDS."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        sudo_grant(self.request)
+        return response
+
+
+password_change = sudo_required(kids_forbidden(auth_views.PasswordChangeView.as_view()))
 
 
 @login_required
@@ -60,6 +89,8 @@ def profile_picker(request):
     # and this list.
     profiles = list(selectors.profiles_of(account=request.user))
     manage = request.GET.get("manage") == "1"
+    if manage and not sudo_active(request):
+        return redirect(sudo_url(request.get_full_path()))
     return render(
         request,
         "accounts/picker.html",
@@ -69,19 +100,138 @@ def profile_picker(request):
             "can_add": len(profiles) < settings.MAX_PROFILES_PER_ACCOUNT,
             "max_profiles": settings.MAX_PROFILES_PER_ACCOUNT,
             "active_id": request.session.get(SESSION_KEY),
+            "kids_session": is_kids_session(request),
         },
     )
 
 
+def _unlock_page(request, profile, need, *, form=None, error=None, status=200):
+    return render(
+        request,
+        "accounts/profile_unlock.html",
+        {"profile": profile, "need": need, "form": form or UnlockForm(), "error": error},
+        status=status,
+    )
+
+
+@sensitive_post_parameters("secret", "pin", "password")
 @login_required
 @require_POST
 def profile_select(request, pk: int):
+    """Make a profile active. A locked profile asks for its PIN (or the account password);
+    leaving a kids session for a grown-up profile without a PIN asks for the account password."""
     profile = selectors.profile_get_for_account(account=request.user, profile_id=pk)
+    need = unlock_needed(request, profile)
+    if need is not None:
+        form = UnlockForm(request.POST)
+        if not form.is_valid():
+            # First arrival from the picker: no secret yet, just the prompt.
+            return _unlock_page(request, profile, need)
+        secret = form.cleaned_data["secret"]
+        try:
+            if need == UNLOCK_PIN and services.is_pin_shaped(secret):
+                unlocked = services.profile_pin_verify(profile=profile, pin=secret)
+                by_password = False
+            else:
+                unlocked = by_password = password_matches(request, secret)
+        except services.PinLockedOut as locked:
+            return _unlock_page(request, profile, need, error=str(locked), status=429)
+        except PasswordLockedOut:
+            return render(request, "accounts/lockout.html", status=429)
+        if not unlocked:
+            wrong = "That PIN is not right." if need == UNLOCK_PIN else "That is not the account password."
+            return _unlock_page(request, profile, need, error=wrong, status=403)
+        activate_profile(request, profile)
+        if by_password and not profile.is_kids:
+            sudo_grant(request)
+        return redirect("home")
     activate_profile(request, profile)
     return redirect("home")
 
 
+@sensitive_post_parameters("password")
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def sudo(request):
+    """The account password prompt in front of account-level pages. From a kids session it
+    says so, and entering the password leaves the kids profile (a grown-up has taken over)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    form = PasswordConfirmForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            ok = password_matches(request, form.cleaned_data["password"])
+        except PasswordLockedOut:
+            return render(request, "accounts/lockout.html", status=429)
+        if ok:
+            if is_kids_session(request):
+                deactivate_profile(request)
+            sudo_grant(request)
+            return redirect(next_url or "profile-picker")
+        form.add_error("password", "That is not the account password.")
+        status = 403
+    return render(
+        request,
+        "accounts/sudo.html",
+        {"form": form, "next": next_url, "kids_session": is_kids_session(request)},
+        status=status,
+    )
+
+
+@login_required
+@require_safe
+def exit_kids(request):
+    """Kids mode's one way out: pick a grown-up profile, then its PIN or the account password."""
+    profiles = [p for p in selectors.profiles_of(account=request.user) if not p.is_kids]
+    return render(request, "accounts/exit_kids.html", {"profiles": profiles})
+
+
+@sudo_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_settings(request):
+    """The account page: email, password, profiles and their PINs, everyone's viewing activity."""
+    form = EmailForm(request.POST or None, initial={"email": request.user.email})
+    if request.method == "POST" and form.is_valid():
+        services.account_email_set(account=request.user, email=form.cleaned_data["email"])
+        messages.success(request, "Email saved.")
+        return redirect("account-settings")
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "profiles": list(selectors.profiles_of(account=request.user))},
+    )
+
+
+@sensitive_post_parameters("pin")
+@sudo_required
+@require_POST
+def profile_pin(request, pk: int):
+    """Set, change (`pin`) or remove (`remove`) a profile's PIN; sudo mode is the password check."""
+    profile = selectors.profile_get_for_account(account=request.user, profile_id=pk)
+    if "remove" in request.POST:
+        services.profile_pin_remove(profile=profile)
+        messages.success(request, f"“{profile.name}” no longer needs a PIN.")
+        return redirect("profile-edit", pk=profile.pk)
+    form = PinForm(request.POST)
+    if not form.is_valid():
+        return _profile_form_page(request, profile, ProfileForm(account=request.user, instance=profile), form, 400)
+    services.profile_pin_set(profile=profile, pin=form.cleaned_data["pin"])
+    messages.success(request, f"“{profile.name}” is locked with a PIN.")
+    return redirect("profile-edit", pk=profile.pk)
+
+
+def _profile_form_page(request, profile, form, pin_form=None, status=200):
+    return render(
+        request,
+        "accounts/profile_form.html",
+        {"form": form, "profile": profile, "at_limit": False, "pin_form": pin_form or PinForm()},
+        status=status,
+    )
+
+
+@sudo_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile_create(request):
     form = ProfileForm(request.POST or None, account=request.user)
@@ -106,7 +256,7 @@ def profile_create(request):
     )
 
 
-@login_required
+@sudo_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile_edit(request, pk: int):
     profile = selectors.profile_get_for_account(account=request.user, profile_id=pk)
@@ -123,11 +273,11 @@ def profile_edit(request, pk: int):
             form.add_service_error(error)
         else:
             messages.success(request, f"Profile “{profile.name}” saved.")
-            return redirect("profile-picker")
-    return render(request, "accounts/profile_form.html", {"form": form, "profile": profile, "at_limit": False})
+            return redirect(f"{reverse('profile-picker')}?manage=1")
+    return _profile_form_page(request, profile, form)
 
 
-@login_required
+@sudo_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile_delete(request, pk: int):
     profile = selectors.profile_get_for_account(account=request.user, profile_id=pk)

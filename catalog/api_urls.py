@@ -13,4 +13,6 @@ urlpatterns = [
     path("profiles/<int:pid>/viewing/<int:title_id>/", apis.ViewingItemApi.as_view(), name="api-viewing-item"),
     path("profiles/<int:pid>/hidden/", apis.HiddenListApi.as_view(), name="api-hidden"),
     path("profiles/<int:pid>/hidden/<int:title_id>/", apis.HiddenItemApi.as_view(), name="api-hidden-item"),
+    path("profiles/<int:pid>/restrictions/", apis.RestrictionListApi.as_view(), name="api-restrictions"),
+    path("profiles/<int:pid>/restrictions/<int:title_id>/", apis.RestrictionItemApi.as_view(), name="api-restriction"),
 ]

@@ -3,7 +3,8 @@
 Thin views over the same selectors and services as the HTML pages: every title comes from
 `visible_titles(profile)` / `title_get_for_profile` (so a kids profile's limit holds), every
 write from `catalog.services` (so the consent gates and the engagement stamp hold), and every
-profile from `accounts.selectors.profile_get_for_account` (another account's profile is a 404).
+profile from `accounts.access.profile_for_api` (another account's profile is a 404; a profile the
+caller may not act as, such as another profile than a bound token's, is a 403).
 """
 
 from django.db import transaction
@@ -16,23 +17,29 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import bound_profile, private_profile_for_api, profile_for_api
 from accounts.models import Profile
 from accounts.selectors import profile_get_for_account
 from api.errors import error_responses
 from api.pagination import Pagination
+from api.permissions import PASSWORD_HEADER_PARAMETER, AccountLevel
 
 from . import services
 from .filters import TitleFilter
-from .models import Credit, Episode, HiddenTitle, ListEntry, Rating, Season, ViewingActivity
+from .models import BlockedTitle, Credit, Episode, HiddenTitle, ListEntry, Rating, Season, ViewingActivity
 from .search import normalize_query
 from .selectors import (
+    blocked_titles_for_profile,
     hidden_titles_for_profile,
     list_entries_for_profile,
     ratings_for_profile,
     title_get_for_profile,
+    title_get_for_restriction,
     visible_titles,
 )
 from .serializers import (
+    AccountPasswordSerializer,
+    BlockedTitleSerializer,
     ExcludeInputSerializer,
     HiddenTitleSerializer,
     ListEntrySerializer,
@@ -65,11 +72,16 @@ def catalog_profile(request) -> Profile | None:
     """The profile whose eyes the catalog endpoints see through (see _CATALOG_DESCRIPTION)."""
     raw = request.query_params.get("profile")
     if raw is not None:
-        if not raw.isdigit():
+        # ASCII digits of a 64-bit id: str.isdigit() alone would pass "²" on to int().
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
             raise exceptions.ValidationError({"profile": ["A profile id is a whole number."]})
         if not request.user.is_authenticated:
             raise exceptions.NotFound()
-        return profile_get_for_account(account=request.user, profile_id=int(raw))
+        return profile_for_api(request, int(raw))
+    if request.user.is_authenticated:
+        bound = bound_profile(request)
+        if bound is not None:  # a profile-bound token sees through its own profile's eyes
+            return bound
     session_profile = getattr(request._request, "profile", None)
     # Only the session's own user: a token caller must never inherit a browser's other account.
     if session_profile is not None and request.user.is_authenticated and session_profile.account_id == request.user.pk:
@@ -106,7 +118,7 @@ class TitleListApi(generics.ListAPIView):
         description=_CATALOG_DESCRIPTION + " With `search`, results come best match first; a "
         "search with a profile is kept in that profile's search history if the account allows it.",
         parameters=[PROFILE_PARAMETER],
-        responses={200: TitleSerializer(many=True), **error_responses(400, 401, 404, 429)},
+        responses={200: TitleSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         response = self.list(request, *args, **kwargs)
@@ -126,7 +138,7 @@ class TitleDetailApi(APIView):
         summary="One title, with seasons, episodes and credits",
         description=_CATALOG_DESCRIPTION + " A title the profile may not see is a 404.",
         parameters=[PROFILE_PARAMETER],
-        responses={200: TitleDetailSerializer, **error_responses(400, 401, 404, 429)},
+        responses={200: TitleDetailSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request, pk: int):
         profile = catalog_profile(request)
@@ -141,13 +153,17 @@ class TitleDetailApi(APIView):
 
 # --- A profile's engagement ----------------------------------------------------------------
 
-_OWN_PROFILE = "`pid` must be one of the caller's profiles (else 404)."
+_OWN_PROFILE = (
+    "`pid` must be one of the caller's profiles (else 404) that the caller may act as (else 403): a "
+    "profile-bound token's own, a browser session's active one (another needs the account password in "
+    "`X-Marquee-Password`), any for an account token."
+)
 _VISIBLE_TITLE = "The title must be visible to that profile (else 404)."
 
 
 def _profile_and_title(request, pid: int, title_id: int):
     """The caller's profile and a title it may see; 404 for another account's or a hidden one."""
-    profile = profile_get_for_account(account=request.user, profile_id=pid)
+    profile = profile_for_api(request, pid)
     return profile, title_get_for_profile(profile=profile, pk=title_id)
 
 
@@ -187,11 +203,14 @@ class _ProfileListApi(generics.ListAPIView):
     # The page's selector (profile -> queryset); None: the profile's rows of `model`, newest first.
     selector = None
     ordering: tuple[str, ...] = ()
+    # True for what only the profile itself or the account owner in sudo mode may read.
+    private = False
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no profile
             return self.model.objects.none()
-        profile = profile_get_for_account(account=self.request.user, profile_id=self.kwargs["pid"])
+        resolve = private_profile_for_api if self.private else profile_for_api
+        profile = resolve(self.request, self.kwargs["pid"])
         if self.selector is not None:
             return type(self).selector(profile)
         return (
@@ -211,7 +230,7 @@ class RatingListApi(_ProfileListApi):
         operation_id="profiles_ratings_list",
         summary="The profile's ratings, newest first",
         description=_OWN_PROFILE,
-        responses={200: RatingSerializer(many=True), **error_responses(401, 404, 429)},
+        responses={200: RatingSerializer(many=True), **error_responses(401, 403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
@@ -230,7 +249,7 @@ class RatingDetailApi(APIView):
         responses={
             200: RatingSerializer,
             201: RatingSerializer,
-            **error_responses(400, 401, 404, 429),
+            **error_responses(400, 401, 403, 404, 429),
         },
     )
     def put(self, request, pid: int, title_id: int):
@@ -249,7 +268,7 @@ class RatingDetailApi(APIView):
         operation_id="profiles_ratings_delete",
         summary="Remove the profile's rating of a title",
         description="204 whether or not there was a rating. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
-        responses={204: OpenApiResponse(description="No rating now."), **error_responses(401, 404, 429)},
+        responses={204: OpenApiResponse(description="No rating now."), **error_responses(401, 403, 404, 429)},
     )
     def delete(self, request, pid: int, title_id: int):
         profile, title = _profile_and_title(request, pid, title_id)
@@ -267,7 +286,7 @@ class HiddenListApi(_ProfileListApi):
         operation_id="profiles_hidden_list",
         summary="Titles the profile marked \u201cNot for me\u201d, newest first",
         description=_OWN_PROFILE,
-        responses={200: HiddenTitleSerializer(many=True), **error_responses(401, 404, 429)},
+        responses={200: HiddenTitleSerializer(many=True), **error_responses(401, 403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
@@ -288,7 +307,7 @@ class HiddenItemApi(_TitleSetItemApi):
             "No body. " + _OWN_PROFILE + " " + _VISIBLE_TITLE
         ),
         request=None,
-        responses={200: HiddenTitleSerializer, 201: HiddenTitleSerializer, **error_responses(401, 404, 429)},
+        responses={200: HiddenTitleSerializer, 201: HiddenTitleSerializer, **error_responses(401, 403, 404, 429)},
     )
     def put(self, request, pid: int, title_id: int):
         return self._put(request, pid, title_id)
@@ -297,7 +316,7 @@ class HiddenItemApi(_TitleSetItemApi):
         operation_id="profiles_hidden_remove",
         summary="Undo \u201cNot for me\u201d",
         description="204 whether or not it was hidden. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
-        responses={204: OpenApiResponse(description="Not hidden now."), **error_responses(401, 404, 429)},
+        responses={204: OpenApiResponse(description="Not hidden now."), **error_responses(401, 403, 404, 429)},
     )
     def delete(self, request, pid: int, title_id: int):
         return self._delete(request, pid, title_id)
@@ -313,7 +332,7 @@ class MyListApi(_ProfileListApi):
         operation_id="profiles_my_list_list",
         summary="The profile's My List, newest first",
         description=_OWN_PROFILE,
-        responses={200: ListEntrySerializer(many=True), **error_responses(401, 404, 429)},
+        responses={200: ListEntrySerializer(many=True), **error_responses(401, 403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
@@ -330,7 +349,7 @@ class MyListItemApi(_TitleSetItemApi):
         summary="Add a title to My List",
         description="201 when added, 200 when it was already there. No body. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
         request=None,
-        responses={200: ListEntrySerializer, 201: ListEntrySerializer, **error_responses(401, 404, 429)},
+        responses={200: ListEntrySerializer, 201: ListEntrySerializer, **error_responses(401, 403, 404, 429)},
     )
     def put(self, request, pid: int, title_id: int):
         return self._put(request, pid, title_id)
@@ -339,7 +358,7 @@ class MyListItemApi(_TitleSetItemApi):
         operation_id="profiles_my_list_remove",
         summary="Remove a title from My List",
         description="204 whether or not it was there. " + _OWN_PROFILE + " " + _VISIBLE_TITLE,
-        responses={204: OpenApiResponse(description="Not on the list now."), **error_responses(401, 404, 429)},
+        responses={204: OpenApiResponse(description="Not on the list now."), **error_responses(401, 403, 404, 429)},
     )
     def delete(self, request, pid: int, title_id: int):
         return self._delete(request, pid, title_id)
@@ -350,12 +369,16 @@ class ViewingApi(_ProfileListApi):
     serializer_class = ViewingSerializer
     model = ViewingActivity
     ordering = ("-last_watched_at", "-id")
+    # Another profile's viewing history is account-level: an account token sends the password.
+    private = True
 
     @extend_schema(
         operation_id="profiles_viewing_list",
         summary="The profile's viewing activity, most recent first",
-        description=_OWN_PROFILE,
-        responses={200: ViewingSerializer(many=True), **error_responses(401, 404, 429)},
+        description=_OWN_PROFILE + " Reading it with an account token is account-level: it needs the "
+        "account password too (a profile sees only its own history; the account owner sees everyone's).",
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={200: ViewingSerializer(many=True), **error_responses(401, 403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
@@ -371,10 +394,10 @@ class ViewingApi(_ProfileListApi):
             + _VISIBLE_TITLE
         ),
         request=ViewingInputSerializer,
-        responses={202: ViewingRecordedSerializer, **error_responses(400, 401, 404, 429)},
+        responses={202: ViewingRecordedSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
     def post(self, request, pid: int):
-        profile = profile_get_for_account(account=request.user, profile_id=pid)
+        profile = profile_for_api(request, pid)
         serializer = ViewingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -410,7 +433,7 @@ class ViewingItemApi(APIView):
             "profile has no viewing of it. " + _OWN_PROFILE + " " + _VISIBLE_TITLE
         ),
         request=ExcludeInputSerializer,
-        responses={200: ViewingSerializer(many=True), **error_responses(400, 401, 404, 429)},
+        responses={200: ViewingSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
     )
     def patch(self, request, pid: int, title_id: int):
         profile, title = _profile_and_title(request, pid, title_id)
@@ -421,3 +444,93 @@ class ViewingItemApi(APIView):
             raise exceptions.NotFound("This profile has no viewing of that title.")
         rows = ViewingActivity.objects.filter(profile=profile, title=title).select_related("title").order_by("id")
         return Response(ViewingSerializer(rows, many=True).data)
+
+
+# --- Viewing restrictions (account-level) ----------------------------------------------------
+
+_RESTRICTIONS = (
+    "Viewing restrictions: a title blocked for a profile is invisible to it everywhere (rows, search, "
+    "browse, its page, the API), whatever its rating. Account-level: refused (403) to a profile-bound "
+    "token and a kids session; needs the account password in the X-Marquee-Password header or a "
+    "`password` field (a browser session that entered it in the last minutes needs neither). `pid` must "
+    "be one of the caller's profiles (else 404)."
+)
+
+
+def _restricted_profile(request, pid: int) -> Profile:
+    # AccountLevel has already asked for the password: the account holder may manage any of its
+    # profiles, so no "acts as" check (accounts.access) on top; another account's is a 404.
+    return profile_get_for_account(account=request.user, profile_id=pid)
+
+
+@extend_schema(tags=["profiles"])
+class RestrictionListApi(_ProfileListApi):
+    permission_classes = [AccountLevel]
+    serializer_class = BlockedTitleSerializer
+    model = BlockedTitle
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no profile
+            return BlockedTitle.objects.none()
+        # Every blocked title, those the profile could not see anyway included: the account
+        # holder manages the whole list.
+        return blocked_titles_for_profile(_restricted_profile(self.request, self.kwargs["pid"]))
+
+    @extend_schema(
+        operation_id="profiles_restrictions_list",
+        summary="The titles blocked for the profile, newest first",
+        description=_RESTRICTIONS,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={200: BlockedTitleSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["profiles"])
+class RestrictionItemApi(APIView):
+    # Not _TitleSetItemApi: that resolves the title through what the profile may see, and a
+    # restriction must take a title above its limit (PUT) or one invisible because blocked (DELETE).
+    permission_classes = [AccountLevel]
+    http_method_names = ["put", "delete", "options"]
+
+    @extend_schema(
+        operation_id="profiles_restrictions_update",
+        summary="Block a title for the profile",
+        description=(
+            "201 when blocked now, 200 when it already was. Any published title (else 404), even one "
+            "above the profile's maturity limit. " + _RESTRICTIONS
+        ),
+        request=AccountPasswordSerializer,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={
+            200: BlockedTitleSerializer,
+            201: BlockedTitleSerializer,
+            **error_responses(400, 401, 403, 404, 429),
+        },
+    )
+    def put(self, request, pid: int, title_id: int):
+        profile = _restricted_profile(request, pid)
+        title = title_get_for_restriction(profile=profile, pk=title_id, blocking=True)
+        row, created = services.title_block(profile=profile, title=title)
+        return Response(BlockedTitleSerializer(row).data, status=_created_or_ok(created))
+
+    @extend_schema(
+        operation_id="profiles_restrictions_destroy",
+        summary="Unblock a title for the profile",
+        description=(
+            "204 whether or not it was blocked. Any published title, or one blocked for the profile "
+            "(else 404). " + _RESTRICTIONS
+        ),
+        request=AccountPasswordSerializer,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={
+            204: OpenApiResponse(description="Not blocked now."),
+            **error_responses(400, 401, 403, 404, 429),
+        },
+    )
+    def delete(self, request, pid: int, title_id: int):
+        profile = _restricted_profile(request, pid)
+        title = title_get_for_restriction(profile=profile, pk=title_id, blocking=False)
+        services.title_unblock(profile=profile, title=title)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -293,6 +293,23 @@ class HiddenTitle(models.Model):
         return f"hidden: {self.title}"
 
 
+class BlockedTitle(models.Model):
+    """A viewing restriction: the title is invisible to the profile everywhere (rows, search,
+    browse, its page, the API), whatever its maturity rating. Set and lifted by the account
+    holder with the account password (common.sudo), never by the profile itself."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="blocked_titles")
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="blocked_by")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["profile", "title"], name="unique_blocked_title")]
+
+    def __str__(self) -> str:
+        return f"blocked: {self.title}"
+
+
 class SearchClick(models.Model):
     """A title the profile opened or played from search results: a weak taste signal.
 

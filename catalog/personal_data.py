@@ -72,6 +72,24 @@ def _title_set_export(model, when: str, as_name: str):
     return export
 
 
+def _restrictions_export(account) -> list[dict]:
+    qs = (
+        models.BlockedTitle.objects.filter(profile__account=account)
+        .select_related("title")
+        .order_by("profile_id", "id")
+    )
+    return [
+        {
+            "profile_id": r.profile_id,
+            "title_id": r.title_id,
+            "title_external_id": r.title.external_id,
+            "title": r.title.name,
+            "created_at": _iso(r.created_at),
+        }
+        for r in qs
+    ]
+
+
 def _searches_export(account) -> list[dict]:
     qs = models.SearchQuery.objects.filter(profile__account=account).order_by("profile_id", "id")
     return [
@@ -180,6 +198,14 @@ def register() -> None:
             "HiddenTitle",
             _title_set_export(models.HiddenTitle, "created_at", "hidden_at"),
             45,
+        ),
+        (
+            "restrictions",
+            "Viewing restrictions",
+            "Titles the account holder blocked for each profile: invisible to that profile everywhere.",
+            "BlockedTitle",
+            _restrictions_export,
+            47,
         ),
     ]
     for name, label, description, model_name, export, order in sections:

@@ -1,8 +1,9 @@
 """Reads of the catalog, always through what the active profile may see.
 
 `visible_titles(profile)` is the one definition of visibility: published, at or below the
-profile's maturity limit, and never unrated for kids. Every surface (rows, search,
-suggestions, browse, detail, player, API) starts from it.
+profile's maturity limit, never unrated for kids, and never a title the account holder blocked
+for this profile (viewing restrictions). Every surface (rows, search, suggestions, browse,
+detail, player, API) starts from it.
 """
 
 from django.db.models import (
@@ -31,6 +32,7 @@ from accounts.maturity import KIDS_MAX_LEVEL, MaturityRating
 from accounts.models import Profile
 
 from .models import (
+    BlockedTitle,
     Credit,
     CreditRole,
     Episode,
@@ -46,6 +48,21 @@ from .models import (
 
 
 def visible_titles(profile: Profile | None) -> QuerySet[Title]:
+    """What this profile may see (see the module docstring); None: a signed-out visitor."""
+    qs = maturity_visible_titles(profile)
+    if profile is None:
+        return qs
+    # NOT EXISTS rather than a join: no extra query, and the planner uses the unique index.
+    return qs.filter(~Exists(BlockedTitle.objects.filter(profile_id=profile.pk, title=OuterRef("pk"))))
+
+
+def maturity_visible_titles(profile: Profile | None) -> QuerySet[Title]:
+    """Visibility by maturity setting alone: the same for every profile with that setting.
+
+    Only for what is shared by all profiles at one setting (the cached home shelves, the
+    recommender's memoized mask); what is finally shown to a profile must go through
+    `visible_titles`, which also takes out the titles blocked for it.
+    """
     qs = Title.objects.filter(is_published=True)
     if profile is None:
         # Signed-out visitors (and API callers without a profile) see family titles only.
@@ -181,6 +198,51 @@ def hidden_titles_for_profile(profile: Profile) -> QuerySet:
         HiddenTitle.objects.filter(profile=profile, title__in=visible_titles(profile))
         .select_related("title")
         .order_by("-created_at", "-id")
+    )
+
+
+# --- Viewing restrictions (managed by the account holder, not the profile) ------------------
+
+RESTRICTION_SEARCH_LIMIT = 20
+
+
+def blocked_titles_for_profile(profile: Profile) -> QuerySet:
+    """The titles blocked for the profile, newest first, whatever their maturity or publication:
+    the account holder manages the whole list, including titles the profile could not see anyway."""
+
+    return BlockedTitle.objects.filter(profile=profile).select_related("title").order_by("-created_at", "-id")
+
+
+def blocked_title_ids(profile: Profile) -> QuerySet:
+    """A subquery of the titles blocked for the profile."""
+    return BlockedTitle.objects.filter(profile=profile).values("title_id")
+
+
+def restriction_candidates(*, profile: Profile, query: str, limit: int = RESTRICTION_SEARCH_LIMIT) -> list[Title]:
+    """Published titles whose name contains `query` and that are not blocked for the profile yet.
+
+    Deliberately not `visible_titles`: the account holder may block any published title, one
+    above the profile's current limit included (so raising the limit later does not let it in).
+    """
+    if not query:
+        return []
+    return list(
+        Title.objects.filter(is_published=True, name__icontains=query)
+        .exclude(pk__in=blocked_title_ids(profile))
+        .order_by("name", "pk")[:limit]
+    )
+
+
+def title_get_for_restriction(*, profile: Profile, pk: int, blocking: bool) -> Title:
+    """The title a restriction change names, else Http404.
+
+    Blocking takes any published title. Unblocking also takes a title blocked for the profile
+    that has since been unpublished, so the list can always be emptied; an unpublished title
+    that is not on the list stays a 404 (its existence is not confirmed).
+    """
+    published = Q(is_published=True)
+    return get_object_or_404(
+        Title.objects.filter(published if blocking else published | Q(pk__in=blocked_title_ids(profile))), pk=pk
     )
 
 

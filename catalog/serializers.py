@@ -3,7 +3,19 @@ server decides (ids, ownership, timestamps); writes go through catalog.services.
 
 from rest_framework import serializers
 
-from .models import Credit, Episode, Genre, HiddenTitle, ListEntry, Rating, RatingValue, Season, Title, ViewingActivity
+from .models import (
+    BlockedTitle,
+    Credit,
+    Episode,
+    Genre,
+    HiddenTitle,
+    ListEntry,
+    Rating,
+    RatingValue,
+    Season,
+    Title,
+    ViewingActivity,
+)
 
 # Generous bounds that keep a heartbeat inside the database column (and out of 500s).
 MAX_SECONDS = 7 * 24 * 3600
@@ -108,6 +120,29 @@ class HiddenTitleSerializer(serializers.ModelSerializer):
         model = HiddenTitle
         fields = ["title", "hidden_at"]
         read_only_fields = fields
+
+
+class BlockedTitleSerializer(serializers.ModelSerializer):
+    """A viewing restriction: a title blocked for the profile (it may be above its limit)."""
+
+    title = TitleSummarySerializer(read_only=True)
+
+    class Meta:
+        model = BlockedTitle
+        fields = ["title", "created_at"]
+        read_only_fields = fields
+
+
+class AccountPasswordSerializer(serializers.Serializer):
+    """The optional body of an account-level call (api.permissions.AccountLevel reads it)."""
+
+    password = serializers.CharField(
+        required=False,
+        write_only=True,
+        max_length=128,
+        trim_whitespace=False,
+        help_text="The account password, unless sent in the X-Marquee-Password header.",
+    )
 
 
 class ListEntrySerializer(serializers.ModelSerializer):

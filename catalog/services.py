@@ -5,7 +5,9 @@ nothing is collected and filtered later, and moves the profile's engagement stam
 recommender's per-profile cache is refreshed on the next request.
 
 Callers pass a title already fetched through a visibility-checking selector
-(`catalog.selectors.title_get_for_profile`); these functions don't re-check maturity.
+(`catalog.selectors.title_get_for_profile`); these functions don't re-check maturity. The
+viewing restrictions (`title_block`/`title_unblock`) are the exception: they take any title
+(`catalog.selectors.title_get_for_restriction`), and their callers check the account password.
 """
 
 from django.db import transaction
@@ -17,6 +19,7 @@ from accounts.services import profile_engagement_touch
 from privacy import consent
 
 from .models import (
+    BlockedTitle,
     Collection,
     CollectionItem,
     Episode,
@@ -158,6 +161,24 @@ def title_hide(*, profile: Profile, title: Title) -> tuple[HiddenTitle, bool]:
 @transaction.atomic
 def title_unhide(*, profile: Profile, title: Title) -> bool:
     return _set_remove(HiddenTitle, profile=profile, title=title)
+
+
+@transaction.atomic
+def title_block(*, profile: Profile, title: Title) -> tuple[BlockedTitle, bool]:
+    """Viewing restriction: the title becomes invisible to the profile everywhere. Returns
+    (row, created); blocking twice changes nothing.
+
+    An account-level action: the caller has checked the account password (common.sudo). The
+    profile's rows, lists and history stay stored, only hidden, and come back on unblock. The
+    engagement stamp moves so the recommender's cached taste (Taste.excluded) is rebuilt.
+    """
+    return _set_add(BlockedTitle, profile=profile, title=title)
+
+
+@transaction.atomic
+def title_unblock(*, profile: Profile, title: Title) -> bool:
+    """Lift a viewing restriction; False when the title was not blocked. Account-level too."""
+    return _set_remove(BlockedTitle, profile=profile, title=title)
 
 
 @transaction.atomic

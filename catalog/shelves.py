@@ -6,11 +6,14 @@ heading, a reason a person can read, and its titles, each with its own reason.
 How the rows stay cheap (the home page must cost a fixed, small number of queries however
 big the catalog and however many rows):
 - each row first produces a `RowSpec`: only title ids and reasons, from ONE query (trending
-  and genre rows: two), always restricted to `visible_titles(profile)`;
+  and genre rows: two), always restricted to `visible_titles(profile)` (the shared rows: to
+  `maturity_visible_titles`, see below);
 - the rows that are the same for every profile at one maturity setting (trending, new
   arrivals, genre rows) are cached by that setting for `SHARED_TTL` seconds; personal rows
   (continue watching, my list) are never cached, so they can't leak across profiles;
-- `rows_from_specs` then fetches every Title of every row in one query.
+- `rows_from_specs` then fetches every Title of every row in one query, through
+  `visible_titles(profile)`: that is where the titles blocked for this profile leave the shared
+  rows (a block is per profile, so it can't be part of a cache shared by a maturity setting).
 
 The recommender reuses the specs (`row_specs`) as candidates it re-ranks for a profile.
 """
@@ -31,7 +34,7 @@ from django.utils.formats import date_format
 from accounts.models import Profile
 
 from .models import Collection, CollectionItem, Episode, Genre, ListEntry, Rating, Title, ViewingActivity
-from .selectors import hidden_title_ids, visible_titles
+from .selectors import hidden_title_ids, maturity_visible_titles, visible_titles
 
 # Titles per row, on every home row (the recommender's rows too).
 ROW_LENGTH = 20
@@ -108,7 +111,7 @@ def _visible_ids(profile: Profile):
 
 
 def _shared_key(name: str, profile: Profile) -> str:
-    # Everything that changes visible_titles(profile) must be in the key.
+    # Everything that changes maturity_visible_titles(profile) must be in the key.
     return f"catalog:rows:v{CACHE_VERSION}:{name}:{profile.maturity_limit}:{int(profile.is_kids)}"
 
 
@@ -201,7 +204,8 @@ def trending_scores(profile: Profile, *, now=None) -> dict[int, float]:
     """
     now = now or timezone.now()
     since = now - timedelta(days=TRENDING_WINDOW_DAYS)
-    visible = _visible_ids(profile)
+    # Shared (cached per maturity setting): one profile's blocks must not shorten another's row.
+    visible = maturity_visible_titles(profile).values("pk")
     views, ratings = (
         model.objects.filter(**{f"{stamp}__gte": since}, title__in=visible)
         .annotate(day=TruncDate(stamp))
@@ -229,13 +233,15 @@ def _build_trending(profile: Profile) -> list[RowSpec]:
 
 
 def _build_new_arrivals(profile: Profile) -> list[RowSpec]:
-    titles = visible_titles(profile).order_by("-date_added", "-id").values_list("pk", "date_added")[:ROW_LENGTH]
+    titles = (
+        maturity_visible_titles(profile).order_by("-date_added", "-id").values_list("pk", "date_added")[:ROW_LENGTH]
+    )
     items = [(tid, f"Added {date_format(added, 'M j')}", None) for tid, added in titles]
     return [RowSpec("new-arrivals", "New arrivals", "Recently added to Marquee.", items)]
 
 
 def _build_genres(profile: Profile) -> list[RowSpec]:
-    visible = visible_titles(profile)
+    visible = maturity_visible_titles(profile)
     # Genre popularity: ratings of the genre's titles (a correlated count per genre measured
     # faster than one grouped join over every rating on the demo catalog).
     genre_ratings = Rating.objects.filter(title__genres=OuterRef("pk")).values(n=_Count())
@@ -336,7 +342,7 @@ def row_specs(profile: Profile) -> list[RowSpec]:
 def rows_from_specs(specs: list[RowSpec], *, profile: Profile) -> list[Row]:
     """Load every title of every spec in one query; drop titles no longer visible and empty rows."""
     ids = {tid for spec in specs for tid, _, _ in spec.items}
-    # A title marked "Not for me" leaves every row.
+    # A title marked "Not for me" leaves every row; visible_titles takes out the blocked ones.
     titles = visible_titles(profile).exclude(pk__in=hidden_title_ids(profile)).in_bulk(ids) if ids else {}
     rows = []
     for spec in specs:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_browse
+from . import views, views_browse, views_restrictions
 
 urlpatterns = [
     path("title/<slug:slug>/", views.title_detail, name="title-detail"),
@@ -18,7 +18,9 @@ urlpatterns = [
     path("search/history/clear/", views_browse.search_history_clear, name="search-history-clear"),
     path("my-list/", views_browse.my_list, name="my-list"),
     path("history/", views_browse.history, name="history"),
+    path("account/activity/", views_browse.account_activity, name="account-activity"),
     path("history/clear/", views_browse.history_clear, name="history-clear"),
     path("history/<slug:slug>/remove/", views_browse.history_remove, name="history-remove"),
     path("ratings/", views_browse.my_ratings, name="my-ratings"),
+    path("profiles/<int:pk>/restrictions/", views_restrictions.profile_restrictions, name="profile-restrictions"),
 ]

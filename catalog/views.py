@@ -5,12 +5,15 @@ for the active profile is a 404) and writes only through `catalog.services`.
 """
 
 import mimetypes
+import re
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import (
     FileResponse,
     Http404,
     HttpResponseBadRequest,
+    HttpResponseForbidden,
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,8 +22,10 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import Profile
 from common.decorators import profile_required
 from common.http import svg_response
+from common.sudo import is_kids_session
 from privacy import consent
 
 from . import selectors, services, signals
@@ -30,6 +35,12 @@ from .posters import poster_svg
 POSTER_MAX_AGE = 7 * 24 * 3600
 # Longest duration a heartbeat may claim (a very long film or a special), in seconds.
 MAX_DURATION_SECONDS = 12 * 3600
+# Watching together (`?together=<ids>`, from recommendations' "For all of you" row): at most this
+# many profiles in one viewing, the active one included. ASCII digits, as many as an int64 holds.
+MAX_WATCHING_TOGETHER = 5
+_PROFILE_ID = re.compile(r"[0-9]{1,18}")
+# It writes the other profiles' viewing history: a grown-up's session starts it (and may pick the kid).
+KIDS_TOGETHER_REFUSED = "A kids profile cannot watch on behalf of other profiles."
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -195,6 +206,33 @@ def _button_refused(request, title, reason: str, note: str):
     return redirect(_safe_next(request, title.get_absolute_url()))
 
 
+def _watching_with(profile: Profile, title: Title, raw: str | None) -> list[Profile]:
+    """The other profiles watching with `profile` (`together=<id>,<id>`), [] when none is named.
+
+    ValueError (the reason) when malformed or more than MAX_WATCHING_TOGETHER in all; Http404 when
+    an id is not a profile of this account, or the title is not visible to one of them (as the
+    player is for a title the profile may not see).
+    """
+    pieces = [p.strip() for p in (raw or "").split(",") if p.strip()]
+    if not pieces:
+        return []
+    if len(pieces) > MAX_WATCHING_TOGETHER * 4 or not all(_PROFILE_ID.fullmatch(p) for p in pieces):
+        raise ValueError("together must be profile ids separated by commas")
+    ids = list(dict.fromkeys(int(p) for p in pieces if int(p) != profile.pk))
+    if not ids or len(ids) > MAX_WATCHING_TOGETHER - 1:
+        raise ValueError(f"together names 1 to {MAX_WATCHING_TOGETHER - 1} other profiles of this account")
+    others = list(Profile.objects.filter(account_id=profile.account_id, pk__in=ids).order_by("created_at", "id"))
+    if len(others) != len(ids):
+        raise Http404("No such profile in this household.")
+    # ONE query: the title through every member's visibility rule (maturity and blocks).
+    shared = selectors.visible_titles(profile).filter(pk=title.pk)
+    for other in others:
+        shared = shared.filter(pk__in=selectors.visible_titles(other).values("pk"))
+    if not shared.exists():
+        raise Http404("This title is not available to everyone watching.")
+    return others
+
+
 @require_GET
 @profile_required
 def watch(request, slug):
@@ -203,6 +241,12 @@ def watch(request, slug):
     episode_param = request.GET.get("episode") or None  # "?episode=" means "where Play starts"
     if episode_param is not None and not episode_param.isdigit():
         return HttpResponseBadRequest("episode must be an episode id")
+    try:
+        together = _watching_with(profile, title, request.GET.get("together"))
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    if together and is_kids_session(request):
+        return HttpResponseForbidden(KIDS_TOGETHER_REFUSED)
     state = selectors.player_state(
         profile=profile, title=title, episode_id=int(episode_param) if episode_param is not None else None
     )
@@ -212,6 +256,9 @@ def watch(request, slug):
         **state,
         "history_on": history_on,
         "heartbeat_url": reverse("watch-heartbeat", kwargs={"slug": title.slug}),
+        # The heartbeat carries these ids, so the viewing is recorded for each of them too.
+        "together": together,
+        "together_ids": ",".join(str(p.pk) for p in together),
     }
     return render(request, "catalog/player.html", context)
 
@@ -244,7 +291,23 @@ def watch_heartbeat(request, slug):
             raise Http404("No such episode of this title.")
     elif episode_param:
         return JsonResponse({"detail": "a film has no episodes"}, status=400)
-    activity = services.viewing_record(
-        profile=profile, title=title, episode=episode, position_seconds=position, duration_seconds=duration
-    )
-    return JsonResponse({"recorded": activity is not None})
+    try:
+        together = _watching_with(profile, title, request.POST.get("together"))
+    except ValueError as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    if together and is_kids_session(request):
+        return JsonResponse({"detail": KIDS_TOGETHER_REFUSED}, status=403)
+    # One viewing per profile watching, all or none; the consent gate inside viewing_record
+    # decides (the same account for all of them).
+    recorded = []
+    with transaction.atomic():
+        for member in (profile, *together):
+            activity = services.viewing_record(
+                profile=member, title=title, episode=episode, position_seconds=position, duration_seconds=duration
+            )
+            if activity is not None:
+                recorded.append(member.pk)
+    answer = {"recorded": profile.pk in recorded}
+    if together:
+        answer["recorded_for"] = recorded  # which of the profiles watching kept it
+    return JsonResponse(answer)

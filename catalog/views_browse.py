@@ -7,11 +7,13 @@ write from `catalog.services`. Search terms are personal data: never log them he
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.selectors import profiles_of
 from common.decorators import profile_required
+from common.sudo import sudo_required
 from privacy import consent
 
 from . import services
@@ -140,6 +142,30 @@ def history(request):
             "page_obj": page,
             "items": viewing_history_details(profile, list(page.object_list)),
             "history_allowed": consent.allows(profile.account_id, "viewing_history"),
+        },
+    )
+
+
+@require_safe
+@sudo_required
+def account_activity(request):
+    """Every profile's viewing activity, for the account owner in sudo mode (as Netflix's
+    account page has it); a profile's own History page shows only its own."""
+    profiles = list(profiles_of(account=request.user))
+    raw = request.GET.get("profile", "")
+    chosen = next((p for p in profiles if raw.isascii() and raw.isdigit() and p.pk == int(raw)), None)
+    if raw and chosen is None:
+        raise Http404("No such profile in this account.")
+    chosen = chosen or profiles[0]
+    page = _page(request, viewing_history_for_profile(chosen))
+    return render(
+        request,
+        "catalog/account_activity.html",
+        {
+            "profiles": profiles,
+            "chosen": chosen,
+            "page_obj": page,
+            "items": viewing_history_details(chosen, list(page.object_list)),
         },
     )
 

@@ -196,7 +196,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -311,6 +311,11 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Product settings ----------------------------------------------------------------------
 MAX_PROFILES_PER_ACCOUNT = 5
+# Households (common.sudo): how long an entered account password is trusted for account-level
+# actions, and how many wrong profile PINs lock a profile's selection for how long.
+SUDO_MODE_SECONDS = env.int("SUDO_MODE_SECONDS", default=600)
+PROFILE_PIN_FAILURE_LIMIT = 5
+PROFILE_PIN_LOCKOUT_SECONDS = 15 * 60
 SEARCH_RETENTION_DAYS = env.int("SEARCH_RETENTION_DAYS", default=90)
 VIEWING_RETENTION_DAYS = env.int("VIEWING_RETENTION_DAYS", default=730)
 PRIVACY_POLICY_VERSION = "2026-11-01"

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import error_responses
+from api.permissions import PASSWORD_HEADER_PARAMETER, NotProfileBound, require_account_password
 
 from . import consent, erasure, exports, selectors, services
 from .models import ExportStatus
@@ -25,10 +26,13 @@ from .serializers import (
 
 @extend_schema(tags=["privacy"])
 class ConsentsApi(APIView):
+    # Refused to a profile-bound token and a kids session (api.permissions).
+    permission_classes = [NotProfileBound]
+
     @extend_schema(
         operation_id="privacy_consents_retrieve",
         summary="The caller's current consent choices",
-        responses={200: ConsentsSerializer, **error_responses(401, 429)},
+        responses={200: ConsentsSerializer, **error_responses(401, 403, 429)},
     )
     def get(self, request):
         return Response(consent.current(request.user.pk))
@@ -36,7 +40,7 @@ class ConsentsApi(APIView):
     @extend_schema(
         operation_id="privacy_consents_update",
         request=ConsentsSerializer,
-        responses={200: ConsentsSerializer, **error_responses(400, 401, 429)},
+        responses={200: ConsentsSerializer, **error_responses(400, 401, 403, 429)},
         summary="Change consent choices (omitted purposes stay as they are); logged with method 'api'",
     )
     def put(self, request):
@@ -50,10 +54,13 @@ class ConsentsApi(APIView):
 
 @extend_schema(tags=["privacy"])
 class ExportCreateApi(APIView):
+    # Refused to a profile-bound token and a kids session (api.permissions).
+    permission_classes = [NotProfileBound]
+
     @extend_schema(
         operation_id="privacy_exports_create",
         request=None,
-        responses={202: ExportAcceptedSerializer, **error_responses(401, 429)},
+        responses={202: ExportAcceptedSerializer, **error_responses(401, 403, 429)},
         summary="Request a ZIP export of the caller's data (one per 24 hours)",
     )
     def post(self, request):
@@ -75,9 +82,12 @@ class ExportCreateApi(APIView):
 
 @extend_schema(tags=["privacy"])
 class ExportDetailApi(APIView):
+    # Refused to a profile-bound token and a kids session (api.permissions).
+    permission_classes = [NotProfileBound]
+
     @extend_schema(
         operation_id="privacy_exports_retrieve",
-        responses={200: ExportSerializer, **error_responses(401, 404, 429)},
+        responses={200: ExportSerializer, **error_responses(401, 403, 404, 429)},
         summary="An export's status and download link",
     )
     def get(self, request, pk):
@@ -89,16 +99,22 @@ class ExportDetailApi(APIView):
 
 @extend_schema(tags=["privacy"])
 class ExportDownloadApi(APIView):
+    # The archive holds every profile's data: account-level, needs the password (checked once
+    # the export is known to be the caller's, so another account's stays a 404).
+    permission_classes = [NotProfileBound]
+
     @extend_schema(
         operation_id="privacy_exports_download",
         responses={
             (200, "application/zip"): OpenApiResponse(description="The ZIP (export.json, CSVs, README.txt)"),
-            **error_responses(401, 404, 409, 410, 429),
+            **error_responses(401, 403, 404, 409, 410, 429),
         },
-        summary="Download a ready export (owner only)",
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        summary="Download a ready export (owner only; account-level: needs the account password)",
     )
     def get(self, request, pk):
         export = selectors.export_get_for_account(account=request.user, export_id=pk)
+        require_account_password(request)
         if exports.export_is_expired(export):
             return Response({"detail": "This export has expired."}, status=status.HTTP_410_GONE)
         if export.status != ExportStatus.READY:
@@ -111,10 +127,13 @@ class ExportDownloadApi(APIView):
 
 @extend_schema(tags=["privacy"])
 class AccountDeleteApi(APIView):
+    # Refused to a profile-bound token and a kids session (api.permissions).
+    permission_classes = [NotProfileBound]
+
     @extend_schema(
         operation_id="account_delete",
         request=AccountDeleteSerializer,
-        responses={202: DeletionAcceptedSerializer, **error_responses(400, 401, 429)},
+        responses={202: DeletionAcceptedSerializer, **error_responses(400, 401, 403, 429)},
         summary="Delete the caller's account: sessions and tokens stop working at once, data is erased",
     )
     def post(self, request):

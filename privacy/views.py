@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.decorators import profile_required
+from common.sudo import kids_forbidden, sudo_required
 
 from . import consent, erasure, exports, selectors, services
 from .models import PURPOSE_EXPLANATIONS, ExportStatus, Purpose
@@ -39,6 +39,7 @@ def policy(request):
 
 
 @profile_required
+@kids_forbidden
 @require_http_methods(["GET", "POST"])
 def privacy_settings(request):
     account = request.user
@@ -63,6 +64,7 @@ def privacy_settings(request):
 
 
 @profile_required
+@kids_forbidden
 @require_POST
 def policy_review(request):
     """The banner's "keep my choices" button: the account reviewed them under this version."""
@@ -72,6 +74,7 @@ def policy_review(request):
 
 
 @profile_required
+@kids_forbidden
 @require_http_methods(["GET", "POST"])
 def withdrawn(request):
     """After withdrawing a purpose: offer to delete what was already collected for it."""
@@ -99,6 +102,7 @@ def withdrawn(request):
 
 
 @profile_required
+@kids_forbidden
 @require_GET
 def data_dashboard(request):
     account = request.user
@@ -116,6 +120,7 @@ def data_dashboard(request):
 
 
 @profile_required
+@kids_forbidden
 @require_POST
 def export_create(request):
     try:
@@ -133,6 +138,7 @@ def export_create(request):
 
 
 @profile_required
+@kids_forbidden
 @require_GET
 def export_status(request, pk):
     """The status fragment (htmx polls it while the export is being prepared)."""
@@ -140,7 +146,8 @@ def export_status(request, pk):
     return render(request, "privacy/_export_status.html", {"export": export})
 
 
-@login_required
+@sudo_required
+@kids_forbidden
 @require_GET
 def export_download(request, pk):
     export = selectors.export_get_for_account(account=request.user, export_id=pk)
@@ -153,6 +160,7 @@ def export_download(request, pk):
 
 
 @profile_required
+@kids_forbidden
 @require_http_methods(["GET", "POST"])
 def account_delete(request):
     error = None

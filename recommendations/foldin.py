@@ -37,7 +37,7 @@ from django.core.cache import cache
 from django.db.models import CharField, F, Value
 
 from accounts.models import Profile
-from catalog.models import HiddenTitle, ListEntry, Rating, SearchClick, ViewingActivity
+from catalog.models import BlockedTitle, HiddenTitle, ListEntry, Rating, SearchClick, ViewingActivity
 from privacy import consent
 
 from . import signals
@@ -76,9 +76,12 @@ class Taste:
     # Down-rated or "Not for me" titles, with when (epoch seconds).
     negatives: list[tuple[int, float]] = field(default_factory=list)
     # Titles never shown in recommendation rows: rated (any value), watched or in progress,
-    # on My List, hidden.
+    # on My List, hidden, blocked for the profile.
     excluded: list[int] = field(default_factory=list)
     genres: list[str] = field(default_factory=list)  # onboarding genre slugs
+    # Blocked for the profile by the account holder (viewing restrictions). Still taste (what it
+    # watched before stays in its vector), but never named in a reason or a "Because you" row.
+    blocked: list[int] = field(default_factory=list)
 
     @property
     def has_signal(self) -> bool:
@@ -93,8 +96,9 @@ class Taste:
         return [t for t, _ in self.negatives]
 
     def seeds(self, limit: int) -> list[Positive]:
-        """The most recent positives that may name a row, newest first."""
-        real = [p for p in self.positives if p.kind in SEED_KINDS]
+        """The most recent positives that may name a row, newest first (never a blocked title)."""
+        blocked = set(self.blocked)
+        real = [p for p in self.positives if p.kind in SEED_KINDS and p.title_id not in blocked]
         return sorted(real, key=lambda p: (p.at, signals.STRENGTH[p.kind]), reverse=True)[:limit]
 
     def to_json(self) -> dict:
@@ -103,6 +107,7 @@ class Taste:
             "negatives": [[t, at] for t, at in self.negatives],
             "excluded": self.excluded,
             "genres": self.genres,
+            "blocked": self.blocked,
         }
 
     @classmethod
@@ -112,6 +117,8 @@ class Taste:
             negatives=[(int(t), float(at)) for t, at in data["negatives"]],
             excluded=[int(t) for t in data["excluded"]],
             genres=[str(g) for g in data["genres"]],
+            # Cached before restrictions existed: nothing was blocked then.
+            blocked=[int(t) for t in data.get("blocked", [])],
         )
 
 
@@ -164,8 +171,8 @@ def tastes_for(profile_ids: list[int], *, now: float | None = None) -> dict[int,
             offer(pid, tid, name, "finished", at)
         elif dur and pos / dur >= signals.MOSTLY_WATCHED:
             offer(pid, tid, name, "watched", at)
-    # My List, "Not for me" and titles opened from search in one round trip. Search clicks count
-    # only while the account allows search history.
+    # My List, "Not for me", blocked titles and titles opened from search in one round trip.
+    # Search clicks count only while the account allows search history.
     allowing = Profile.objects.filter(pk__in=profile_ids, account_id__in=consent.accounts_allowing("search_history"))
     fields = ("profile_id", "title_id", "title__name", "at", "kind")
     saved = (
@@ -178,6 +185,10 @@ def tastes_for(profile_ids: list[int], *, now: float | None = None) -> dict[int,
             .annotate(at=F("created_at"), kind=Value("hidden", output_field=CharField()))
             .order_by()
             .values_list(*fields),
+            BlockedTitle.objects.filter(profile_id__in=profile_ids)
+            .annotate(at=F("created_at"), kind=Value("blocked", output_field=CharField()))
+            .order_by()
+            .values_list(*fields),
             SearchClick.objects.filter(profile_id__in=allowing.values("pk"))
             .annotate(at=F("created_at"), kind=Value("search", output_field=CharField()))
             .order_by()
@@ -185,7 +196,14 @@ def tastes_for(profile_ids: list[int], *, now: float | None = None) -> dict[int,
             all=True,
         )
     )
+    blocked: dict[int, set[int]] = defaultdict(set)
     for pid, tid, name, at, kind in saved:
+        if kind == "blocked":
+            # Invisible to the profile: never a candidate. Not a negative (a restriction is the
+            # account holder's choice, not the profile's taste).
+            blocked[pid].add(tid)
+            excluded[pid].add(tid)
+            continue
         if kind == "hidden":
             negatives[pid][tid] = at.timestamp()
             excluded[pid].add(tid)
@@ -211,6 +229,7 @@ def tastes_for(profile_ids: list[int], *, now: float | None = None) -> dict[int,
             negatives=sorted(negatives[pid].items()),
             excluded=sorted(excluded[pid]),
             genres=genres[pid],
+            blocked=sorted(blocked[pid]),
         )
         for pid in profile_ids
     }

@@ -64,6 +64,14 @@ def _fallback(profile: Profile, reason: str, *, needs_onboarding: bool = False, 
 
 
 def build_home(*, profile: Profile) -> Home:
+    home = _build_home(profile=profile)
+    if profile.is_kids:
+        # Kids mode: the curated family collections lead, then the rest in their usual order.
+        home.rows = sorted(home.rows, key=lambda row: not row.key.startswith("collection-"))
+    return home
+
+
+def _build_home(*, profile: Profile) -> Home:
     if not consent.allows_for(profile.account, "personalization"):
         return _fallback(profile, "consent")
     lookup = serving.get_model()

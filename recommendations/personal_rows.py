@@ -112,7 +112,8 @@ class RowBuilder:
             genre_weight[slug] += 2.0
         self.genre_weight = genre_weight
         self.taste_genres = set(_ranked(genre_weight, 4))
-        # A reason never names a title the profile may not see now (its limit may have changed).
+        # A reason never names a title the profile may not see now (its limit may have changed;
+        # blocked titles are not seeds at all, see Taste.seeds).
         self.seeds = [
             s for s in taste.seeds(10) if s.title_id in model.row_of_title and visible[model.row_of_title[s.title_id]]
         ]

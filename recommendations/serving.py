@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.cache import cache
 
-from catalog.selectors import visible_titles
+from catalog.selectors import maturity_visible_titles
 
 from . import artifacts
 from .model_registry import SERVING_CACHE_KEY
@@ -178,7 +178,9 @@ def visible_mask(model: ServingModel, profile) -> np.ndarray:
     """Bool mask over the model's items: visible to this profile's maturity setting.
 
     Memoized per model and setting for VISIBLE_SECONDS (a publish or a rating change reaches it
-    within a minute); the caller copies before changing it.
+    within a minute); the caller copies before changing it. Shared by every profile with that
+    setting, so it cannot hold one profile's blocked titles: those reach the rows through
+    `Taste.excluded` (recommendations.foldin), and the final load through `visible_titles`.
     """
     key = ("visible", int(profile.maturity_limit), bool(profile.is_kids))
     now = time.monotonic()
@@ -186,7 +188,7 @@ def visible_mask(model: ServingModel, profile) -> np.ndarray:
     if hit is not None and now - hit[0] < VISIBLE_SECONDS:
         return hit[1]
     mask = np.zeros(model.n_items, dtype=bool)
-    mask[model.rows_of(visible_titles(profile).values_list("id", flat=True))] = True
+    mask[model.rows_of(maturity_visible_titles(profile).values_list("id", flat=True))] = True
     model.memo[key] = (now, mask)
     return mask
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("onboarding/", views.onboarding, name="onboarding"),
     path("why/<slug:key>/", views.why, name="recommendation-why"),
+    path("together/", views.together_page, name="together"),
 ]

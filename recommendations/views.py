@@ -1,4 +1,5 @@
-"""Home, onboarding and "Why am I seeing this?". Thin: selectors/home read, services write."""
+"""Home, onboarding, "Why am I seeing this?" and Watching together. Thin: selectors/home/together
+read, services write."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -7,11 +8,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Profile
+from accounts.selectors import profiles_of
 from catalog.models import Genre
 from catalog.signals import rows_shown
 from common.decorators import profile_required
+from common.sudo import is_kids_session
 
-from . import services
+from . import services, together
 from .home import build_home
 from .selectors import onboarding_choices
 
@@ -67,3 +70,35 @@ def why(request, key: str):
         raise Http404("No such recommendation row on your home page.")
     summary = home.extra.get("summary", {})
     return render(request, "recommendations/why.html", {"row": row, "summary": summary, "home": home})
+
+
+@profile_required
+def together_page(request):
+    """Pick 2-5 profiles of the household (the active one always among them), then their
+    "For all of you" row. `?with=<id>,<id>` (or one `with` per ticked box) names the others."""
+    profile = request.profile
+    if is_kids_session(request):
+        # Playing together writes every member's history: a grown-up starts it (and may pick the kid).
+        return render(request, "recommendations/together.html", {"kids_refused": True}, status=403)
+    context = {
+        "me": profile,
+        "household": profiles_of(account=request.user),
+        "chosen": {profile.pk},
+        "group": None,
+        "error": None,
+    }
+    raw = request.GET.getlist("with")
+    if not raw and "show" not in request.GET:  # first visit: only the form (`show` is its button)
+        return render(request, "recommendations/together.html", context)
+    try:
+        other_ids = together.parse_with(raw, self_id=profile.pk)
+    except together.GroupInvalid as error:
+        context["error"] = str(error)
+        return render(request, "recommendations/together.html", context, status=400)
+    members = together.group_members(profile=profile, other_ids=other_ids)
+    context.update(
+        group=together.build_together(profiles=members),
+        chosen={m.pk for m in members},
+        member_ids=",".join(str(m.pk) for m in members),
+    )
+    return render(request, "recommendations/together.html", context)

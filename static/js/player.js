@@ -55,6 +55,8 @@
       if (!duration || sending || (!force && pos === lastSent)) return;
       var body = new URLSearchParams();
       body.set("episode", player.dataset.episode || "");
+      // Watching together: the other profiles' ids, so the viewing is kept for each of them.
+      if (player.dataset.together) body.set("together", player.dataset.together);
       body.set("position_seconds", String(pos));
       body.set("duration_seconds", String(duration));
       sending = true;

@@ -119,15 +119,14 @@ def test_create_kids_profile_within_cap(owner_client, owner):
 
 
 @pytest.mark.django_db
-def test_create_kids_profile_above_family_is_a_form_error(owner_client, owner):
+def test_ticking_kids_lowers_the_limit_to_family_on_create(owner_client, owner):
     user, _ = owner
     response = owner_client.post(
         reverse("profile-create"), {"name": "Kid", "is_kids": "on", "maturity_limit": MaturityLevel.MATURE}
     )
-    assert response.status_code == 200
-    assert "family titles at most" in " ".join(response.context["form"].errors["maturity_limit"])
-    assert b"family titles at most" in response.content
-    assert not user.profiles.filter(name="Kid").exists()
+    assert response.status_code == 302
+    kid = user.profiles.get(name="Kid")
+    assert (kid.is_kids, kid.maturity_limit) == (True, MaturityLevel.FAMILY)
 
 
 @pytest.mark.django_db
@@ -205,16 +204,15 @@ def test_edit_keeping_own_name_is_fine(owner_client, owner):
 
 
 @pytest.mark.django_db
-def test_edit_to_kids_above_family_is_a_form_error(owner_client, owner):
+def test_ticking_kids_lowers_the_limit_to_family_on_edit(owner_client, owner):
     _, profile = owner
     response = owner_client.post(
         reverse("profile-edit", args=[profile.pk]),
         {"name": profile.name, "is_kids": "on", "maturity_limit": MaturityLevel.ALL},
     )
-    assert response.status_code == 200
-    assert "maturity_limit" in response.context["form"].errors
+    assert response.status_code == 302
     profile.refresh_from_db()
-    assert (profile.is_kids, profile.maturity_limit) == (False, MaturityLevel.ALL)
+    assert (profile.is_kids, profile.maturity_limit) == (True, MaturityLevel.FAMILY)
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts import apis as account_apis
 from api.errors import handler404, handler500
+from tests.support.accounts import PASSWORD
 from tests.support.api import token_client
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,8 @@ def test_non_drf_failure_under_api_is_json_500(monkeypatch):
 
 
 def test_validation_errors_have_detail_and_field_errors(owner):
-    response = token_client(owner[0]).post("/api/v1/profiles/", {"name": "", "is_kids": "perhaps"}, format="json")
+    client = token_client(owner[0], password=PASSWORD)
+    response = client.post("/api/v1/profiles/", {"name": "", "is_kids": "perhaps"}, format="json")
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == "Invalid input."

@@ -1,4 +1,4 @@
-"""Every endpoint x owner / other account / anonymous.
+"""Every endpoint x owner / other account / anonymous (with the account password at hand).
 
 The owner acts on its own objects; "other" is a second account sending the SAME request (the
 owner's ids) with its own valid token; "anonymous" sends no credentials. Profile-scoped objects
@@ -139,7 +139,9 @@ def test_endpoint_persona_matrix(
     if body == "signup":
         body = {"username": f"new-{persona}", "email": f"{persona}@example.com", "password": "a-long-new-passphrase"}
     before = world.owner_rows()
-    client = token_client({OWNER: world.owner, OTHER: world.other, ANON: None}[persona])
+    # Each account's client knows its own password, as an account-level call needs (the refusals
+    # without it, from a kids session and from a profile-bound token are in test_households.py).
+    client = token_client({OWNER: world.owner, OTHER: world.other, ANON: None}[persona], password=PASSWORD)
 
     response = getattr(client, method)(_fill(path, ids), _fill(body, ids), format="json")
 

@@ -17,17 +17,16 @@ from rest_framework.test import APIClient
 from catalog import services as catalog_services
 from privacy import exports, registry
 from privacy.models import AuditAction, AuditEvent, ExportRequest, ExportStatus
-from tests.support.accounts import make_account, signed_in_client
+from tests.support.accounts import PASSWORD, make_account, signed_in_client
+from tests.support.api import token_client
 from tests.support.factories import ListEntryFactory, RatingFactory, TitleFactory, ViewingFactory
 
 SCHEMA = json.loads(exports.SCHEMA_PATH.read_text())
 
 
 def api_client(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    # Downloading an export is account-level: the client sends the account password.
+    return token_client(user, password=PASSWORD)
 
 
 def fill(profile):

@@ -1,8 +1,11 @@
 """Building blocks of the personas: accounts with a profile and consents, and signed-in clients."""
 
+import time
+
 from django.test import Client
 
 from accounts.active import SESSION_KEY
+from common.sudo import SUDO_SESSION_KEY
 from privacy import consent
 from tests.support.factories import PASSWORD, ProfileFactory, UserFactory
 
@@ -17,11 +20,16 @@ def make_account(username: str, *, consents: bool = True, **profile_kwargs):
     return user, profile
 
 
-def signed_in_client(user, profile=None) -> Client:
+def signed_in_client(user, profile=None, *, sudo: bool = True) -> Client:
+    """A browser that has just signed in (so in sudo mode, as a real log-in is: common.sudo),
+    with `profile` active. sudo=False: the password was entered longer ago than sudo mode lasts.
+    A kids profile never carries sudo mode."""
     client = Client()
     client.force_login(user)
+    session = client.session
     if profile is not None:
-        session = client.session
         session[SESSION_KEY] = profile.pk
-        session.save()
+    if sudo and not (profile is not None and profile.is_kids):
+        session[SUDO_SESSION_KEY] = time.time() + 600
+    session.save()
     return client

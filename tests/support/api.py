@@ -6,15 +6,28 @@ from dataclasses import dataclass
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Profile, User
+from accounts.models import Profile, ProfileToken, User
 from catalog.models import Title
 
 
-def token_client(user: User | None) -> APIClient:
+def token_client(user: User | None, *, password: str | None = None) -> APIClient:
+    """An API client with the account's token; `password` also sends it in X-Marquee-Password
+    on every call (what account-level calls need)."""
     client = APIClient()
     if user is not None:
         token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+        if password is not None:
+            headers["HTTP_X_MARQUEE_PASSWORD"] = password
+        client.credentials(**headers)
+    return client
+
+
+def bound_token_client(profile: Profile) -> APIClient:
+    """An API client with a token bound to this profile (a TV, a tablet)."""
+    client = APIClient()
+    token = ProfileToken.objects.create(profile=profile)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 
 
