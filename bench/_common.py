@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup_django(database_url: str) -> None:
+def setup_django(database_url: str, *, migrate: bool = True) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("HTTPS", "false")
@@ -26,6 +26,8 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
+    if not migrate:
+        return
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)

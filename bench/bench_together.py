@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = Path("/work/shared/data/ml-latest-small")
@@ -60,18 +61,6 @@ POPULARITY = "popularity (the row without a model)"
 OWN = "each member's own Top picks (reference)"
 MIXED_QUANTILE = 0.10
 BOOTSTRAP = 2000
-
-
-def _django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("HTTPS", "false")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 # --- the households (parent) ----------------------------------------------------------------
@@ -118,7 +107,7 @@ def make_households(split, relevant: dict[int, set[int]], *, per_kind: int, seed
 
 
 def child(workdir: Path, model_seed: int) -> dict:
-    _django(os.environ["DATABASE_URL"])
+    setup_django(os.environ["DATABASE_URL"], migrate=False)
     from dataclasses import replace
 
     from django.core.management import call_command
@@ -298,7 +287,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="marquee-bench-together-") as tmp:
         work = Path(tmp)
         # The parent only parses and splits: Django set up on a database nobody opens.
-        _django(f"sqlite:///{work / 'unused.sqlite3'}")
+        setup_django(f"sqlite:///{work / 'unused.sqlite3'}", migrate=False)
         from catalog.importing.movielens import parse_dataset
         from recommendations import benchmark
 
