@@ -31,12 +31,19 @@ demo: export DEBUG ?= true
 demo: export HTTPS ?= false
 demo: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	$(PY) manage.py train_recommender --if-missing
 	@echo ""
 	@echo "  Marquee is at http://127.0.0.1:$(PORT)/  -  sign in as demo / marquee-demo"
 	@echo ""
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Migrations, and the database cache's table (used when DEBUG is false without REDIS_URL;
+# a no-op with any other cache).
+migrate: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 serve: export DEBUG ?= true
 serve: export HTTPS ?= false

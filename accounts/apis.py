@@ -361,7 +361,7 @@ class ProfileSelectApi(APIView):
         try:
             ok = password_matches(request, password)
         except PasswordLockedOut as error:
-            raise PasswordLockedOutError() from error
+            raise PasswordLockedOutError(request) from error
         if not ok:
             raise exceptions.PermissionDenied("The account password is not correct.")
         if not profile.is_kids and request.auth is None:

@@ -10,3 +10,5 @@ class AccountsConfig(AppConfig):
         from . import personal_data
 
         personal_data.register()
+        # Registers the deploy check on the mail backend (manage.py check --deploy).
+        from . import checks  # noqa: F401

@@ -1,9 +1,16 @@
 """Forms for sign-up and profiles. They validate only; writes go through accounts.services."""
 
-from django import forms
-from django.contrib.auth.forms import UserCreationForm
-from django.core.exceptions import ValidationError
+import logging
+import threading
 
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, UserCreationForm
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
+
+from common.sudo import password_matches
 from privacy.consent import PURPOSE_EXPLANATIONS, Purpose
 
 from .maturity import ADULT_DEFAULT_LEVEL, KIDS_MAX_LEVEL, MaturityLevel
@@ -147,3 +154,71 @@ class PinForm(forms.Form):
 
 class EmailForm(forms.Form):
     email = forms.EmailField(label="Email", max_length=254, help_text="Only used to reset your password.")
+
+
+class AccountPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, whose old password is checked through authenticate()
+    (common.sudo.password_matches), so wrong guesses count towards the login lockout.
+
+    `clean_old_password` raises common.sudo.PasswordLockedOut when locked out; the view answers 429.
+    """
+
+    def __init__(self, user, *args, request, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not password_matches(self.request, old_password):
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+
+log = logging.getLogger(__name__)
+RESET_MAIL_THREAD = "password-reset-mail"
+
+
+def _send_quietly(message: EmailMultiAlternatives | None) -> None:
+    if message is None:
+        return  # the stand-in's: nobody to write to
+    try:
+        message.send()
+    except Exception:
+        # As Django's own form does: the requester already has their answer; the operator gets the log.
+        log.exception("Failed to send a password reset email")
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset request, made to take the same work whether or not an account has the address.
+
+    With no matching account a stand-in user (never saved) goes through the same token and
+    templates and its message is dropped instead of sent. With EMAIL_SEND_IN_BACKGROUND (the
+    default when DEBUG is false) messages leave from a thread, so the SMTP round trip is not in
+    the response time either. (A daemon thread: a worker killed mid-send loses that one email,
+    which the requester can ask for again.)
+    """
+
+    def get_users(self, email):
+        users = list(super().get_users(email))
+        return users or [User(username=email, email=email)]
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+        if html_email_template_name is not None:
+            message.attach_alternative(loader.render_to_string(html_email_template_name, context), "text/html")
+        to_send = None if context["user"].pk is None else message
+        if settings.EMAIL_SEND_IN_BACKGROUND:
+            # A thread for the stand-in too (it sends nothing), so both answers cost the same.
+            threading.Thread(target=_send_quietly, args=(to_send,), name=RESET_MAIL_THREAD, daemon=True).start()
+        else:
+            _send_quietly(to_send)

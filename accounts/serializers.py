@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from api.fields import StrictBooleanField, StrictCharField
 from privacy.consent import Purpose
 
 from .maturity import MaturityLevel
@@ -16,10 +17,10 @@ from .models import Profile, User
 class ConsentChoicesSerializer(serializers.Serializer):
     """One boolean per purpose; a purpose left out counts as not granted."""
 
-    personalization = serializers.BooleanField(required=False, default=False)
-    viewing_history = serializers.BooleanField(required=False, default=False)
-    search_history = serializers.BooleanField(required=False, default=False)
-    analytics = serializers.BooleanField(required=False, default=False)
+    personalization = StrictBooleanField(required=False, default=False)
+    viewing_history = StrictBooleanField(required=False, default=False)
+    search_history = StrictBooleanField(required=False, default=False)
+    analytics = StrictBooleanField(required=False, default=False)
 
     def validate(self, attrs):
         # Every purpose is recorded at sign-up, given or not (the consent log starts complete).
@@ -27,9 +28,9 @@ class ConsentChoicesSerializer(serializers.Serializer):
 
 
 class SignupSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = StrictCharField(max_length=150)
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
     consents = ConsentChoicesSerializer(required=False)
 
     def validate_username(self, value: str) -> str:
@@ -50,8 +51,8 @@ class SignupSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
     profile = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -65,7 +66,7 @@ class PinSerializer(serializers.Serializer):
     pin = serializers.RegexField(
         r"^[0-9]{4}$", max_length=4, help_text="Exactly 4 digits.", error_messages={"invalid": "A PIN is 4 digits."}
     )
-    password = serializers.CharField(
+    password = StrictCharField(
         required=False,
         max_length=128,
         write_only=True,
@@ -75,7 +76,7 @@ class PinSerializer(serializers.Serializer):
 
 
 class PinRemoveSerializer(serializers.Serializer):
-    password = serializers.CharField(
+    password = StrictCharField(
         required=False,
         max_length=128,
         write_only=True,
@@ -85,7 +86,7 @@ class PinRemoveSerializer(serializers.Serializer):
 
 
 class ProfileSelectSerializer(serializers.Serializer):
-    pin = serializers.CharField(
+    pin = StrictCharField(
         required=False, max_length=4, trim_whitespace=False, help_text="The profile's PIN, when it is locked."
     )
 
@@ -103,13 +104,16 @@ class ProfileSerializer(serializers.ModelSerializer):
         help_text="0 little kids … 5 all titles. Kids profiles are capped at 2 (family): a higher "
         "limit on a kids profile is lowered to 2. Defaults to 2 for kids profiles, 5 otherwise.",
     )
+    # A JSON boolean only (api.fields): DRF's own field would also take 0/1 and "yes".
+    is_kids = StrictBooleanField(required=False)
     has_pin = serializers.BooleanField(read_only=True, help_text="Selecting this profile asks for a PIN.")
+    name = StrictCharField(max_length=40)
 
     class Meta:
         model = Profile
         fields = ["id", "name", "is_kids", "maturity_limit", "avatar_color", "has_pin"]
         read_only_fields = ["id", "avatar_color", "has_pin"]
-        extra_kwargs = {"name": {"max_length": 40}, "is_kids": {"required": False}}
+        extra_kwargs = {"name": {"max_length": 40}}
         # The account-wide unique name is checked by the service's full_clean (a 400 on `name`).
         validators: list = []
 

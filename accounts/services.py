@@ -121,6 +121,9 @@ def profile_update(
 
 @transaction.atomic
 def profile_delete(*, profile: Profile) -> None:
+    # Lock the account row (as profile_create does) so that two concurrent deletes cannot both
+    # see two profiles and leave the account with none.
+    User.objects.select_for_update().filter(pk=profile.account_id).first()
     if Profile.objects.filter(account_id=profile.account_id).count() <= 1:
         raise ValidationError("An account needs at least one profile.")
     profile.delete()

@@ -2,7 +2,8 @@
 
 Thin views: forms validate, accounts.services and privacy.consent write, selectors read
 (and make another account's profile a 404). Log-in, log-out, password change and reset are
-Django's own views, routed in accounts/urls.py with templates under templates/registration/.
+Django's own views (password change and reset subclassed for the lockout and the throttles),
+routed in accounts/urls.py with templates under templates/registration/.
 """
 
 from django.conf import settings
@@ -18,6 +19,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from api.lockout import lockout_response
+from api.throttles import (
+    PasswordResetAddressThrottle,
+    PasswordResetNetworkThrottle,
+    SignupThrottle,
+    page_throttle_wait,
+)
 from common.http import svg_response
 from common.sudo import (
     PasswordLockedOut,
@@ -33,17 +41,45 @@ from common.sudo import (
 from . import selectors, services
 from .active import SESSION_KEY, UNLOCK_PIN, activate_profile, deactivate_profile, unlock_needed
 from .avatars import avatar_svg
-from .forms import EmailForm, PasswordConfirmForm, PinForm, ProfileForm, SignupForm, UnlockForm
+from .forms import (
+    AccountPasswordChangeForm,
+    EmailForm,
+    PasswordConfirmForm,
+    PasswordResetRequestForm,
+    PinForm,
+    ProfileForm,
+    SignupForm,
+    UnlockForm,
+)
 
 # Sign-up logs the new account in directly; with axes in front, login() must be told which
 # backend vouched for the user (the password was just set, so the model backend).
 _SIGNUP_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+def _throttled_page(request, template, form, message, wait):
+    """429 with the page's form (unbound: validating it would answer the question being
+    throttled, e.g. whether a username is taken) and a message saying when to come back."""
+    messages.error(request, message)
+    response = render(request, template, {"form": form}, status=429)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
     if request.user.is_authenticated:
         return redirect("profile-picker")
+    if request.method == "POST":
+        # The API's sign-up limit and count (api.throttles.SignupThrottle): every attempt counts,
+        # so probing which usernames are taken is limited as much as creating accounts.
+        wait = page_throttle_wait(request, SignupThrottle())
+        if wait is not None:
+            form = SignupForm(initial={"username": request.POST.get("username"), "email": request.POST.get("email")})
+            return _throttled_page(
+                request, "accounts/signup.html", form, "Too many sign-ups from this network. Try again later.", wait
+            )
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -79,7 +115,38 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-password_change = sudo_required(kids_forbidden(auth_views.PasswordChangeView.as_view()))
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; a wrong old password counts towards the lockout (429 when locked)."""
+
+    form_class = AccountPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except PasswordLockedOut:
+            return lockout_response(request)
+
+
+password_change = sudo_required(kids_forbidden(PasswordChangeView.as_view()))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, limited per address and per network (429 either way, counted
+    whether or not an account has the address), and as slow for an unknown address as for a
+    known one (accounts.forms.PasswordResetRequestForm): the answer tells nothing about it."""
+
+    form_class = PasswordResetRequestForm
+
+    def post(self, request, *args, **kwargs):
+        wait = page_throttle_wait(request, PasswordResetNetworkThrottle(), PasswordResetAddressThrottle())
+        if wait is not None:
+            form = self.form_class(initial={"email": request.POST.get("email")})
+            message = "Too many password reset requests for this address or from this network. Try again later."
+            return _throttled_page(request, self.template_name, form, message, wait)
+        return super().post(request, *args, **kwargs)
 
 
 @login_required

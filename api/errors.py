@@ -14,16 +14,19 @@ settings when it is first imported, so it may be imported here at the top.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views.defaults import bad_request
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .parsers import too_large
 
 logger = logging.getLogger("django.request")
 
@@ -55,6 +58,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found, or not yours.",
     409: "Conflicts with the current state.",
     410: "Gone.",
+    413: "The request body is larger than the API accepts.",
     429: "Throttled or locked out; see the Retry-After header.",
 }
 
@@ -107,6 +111,9 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Raised by `request.body` when something read the body before the parser did.
+        exc = too_large()
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -128,6 +135,16 @@ def exception_handler(exc, context):
 
 
 # --- handler404 / handler500 ----------------------------------------------------------------
+
+
+def handler400(request, exception=None):
+    """Django's own 400s (a SuspiciousOperation outside DRF: a form body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields): JSON under /api/, Django's page elsewhere."""
+    if is_api_path(request.path):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse({"detail": str(too_large().detail)}, status=413)
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return bad_request(request, exception)
 
 
 def handler404(request, exception=None):

@@ -24,7 +24,7 @@ from common.sudo import (
     sudo_active,
 )
 
-from .lockout import LOCKOUT_STATUS
+from .lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
 
 BOUND_TOKEN_REFUSED = (
     "This token is bound to one profile and cannot do account-level actions; use the account's own token."
@@ -45,10 +45,15 @@ PASSWORD_HEADER_PARAMETER = OpenApiParameter(
 )
 
 
-class LockedOut(exceptions.APIException):
+class LockedOut(exceptions.Throttled):
+    """Too many wrong passwords (django-axes): 429 with Retry-After, like the sign-in lockout."""
+
     status_code = LOCKOUT_STATUS
-    default_detail = "Too many wrong passwords: try again later."
     default_code = "locked_out"
+
+    def __init__(self, request=None):
+        seconds = cooloff_seconds(getattr(request, "_request", request)) if request is not None else None
+        super().__init__(wait=seconds, detail=lockout_message(seconds) if seconds else None)
 
 
 def refuse_bound_or_kids(request) -> None:
@@ -69,7 +74,7 @@ def require_account_password(request) -> None:
     try:
         ok = password_matches(request, password)
     except PasswordLockedOut as error:
-        raise LockedOut() from error
+        raise LockedOut(request) from error
     if not ok:
         raise exceptions.PermissionDenied(PASSWORD_WRONG)
 

@@ -10,7 +10,6 @@ caller may not act as, such as another profile than a bound token's, is a 403).
 from django.db import transaction
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -23,6 +22,7 @@ from accounts.selectors import profile_get_for_account
 from api.errors import error_responses
 from api.pagination import Pagination
 from api.permissions import PASSWORD_HEADER_PARAMETER, AccountLevel
+from common.ids import MAX_ID, parse_id
 
 from . import services
 from .filters import TitleFilter
@@ -54,7 +54,8 @@ from .serializers import (
 
 PROFILE_PARAMETER = OpenApiParameter(
     "profile",
-    OpenApiTypes.INT,
+    # What catalog_profile reads (common.ids.parse_id); anything else is a 400.
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     OpenApiParameter.QUERY,
     description=(
         "See the catalog as this profile of yours sees it (its maturity limit). Without it: the "
@@ -72,12 +73,12 @@ def catalog_profile(request) -> Profile | None:
     """The profile whose eyes the catalog endpoints see through (see _CATALOG_DESCRIPTION)."""
     raw = request.query_params.get("profile")
     if raw is not None:
-        # ASCII digits of a 64-bit id: str.isdigit() alone would pass "²" on to int().
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        profile_id = parse_id(raw)  # ASCII digits of a 64-bit id (common.ids)
+        if profile_id is None:
             raise exceptions.ValidationError({"profile": ["A profile id is a whole number."]})
         if not request.user.is_authenticated:
             raise exceptions.NotFound()
-        return profile_for_api(request, int(raw))
+        return profile_for_api(request, profile_id)
     if request.user.is_authenticated:
         bound = bound_profile(request)
         if bound is not None:  # a profile-bound token sees through its own profile's eyes
@@ -402,11 +403,18 @@ class ViewingApi(_ProfileListApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         title = title_get_for_profile(profile=profile, pk=data["title"])
+        # The player page's rule (catalog.views.watch_heartbeat): a series is watched an episode
+        # at a time, a film has none. Without it the API kept episode-less rows for a series,
+        # which the page never makes.
         episode = None
-        if data["episode"] is not None:
+        if title.is_series:
+            if data["episode"] is None:
+                raise exceptions.ValidationError({"episode": ["episode is required for a series"]})
             episode = Episode.objects.filter(pk=data["episode"], title=title).first()
             if episode is None:
                 raise exceptions.ValidationError({"episode": ["Not an episode of this title."]})
+        elif data["episode"] is not None:
+            raise exceptions.ValidationError({"episode": ["a film has no episodes"]})
         try:
             activity = services.viewing_record(
                 profile=profile,
@@ -511,6 +519,7 @@ class RestrictionItemApi(APIView):
     )
     def put(self, request, pid: int, title_id: int):
         profile = _restricted_profile(request, pid)
+        AccountPasswordSerializer(data=request.data).is_valid(raise_exception=True)
         title = title_get_for_restriction(profile=profile, pk=title_id, blocking=True)
         row, created = services.title_block(profile=profile, title=title)
         return Response(BlockedTitleSerializer(row).data, status=_created_or_ok(created))
@@ -531,6 +540,7 @@ class RestrictionItemApi(APIView):
     )
     def delete(self, request, pid: int, title_id: int):
         profile = _restricted_profile(request, pid)
+        AccountPasswordSerializer(data=request.data).is_valid(raise_exception=True)
         title = title_get_for_restriction(profile=profile, pk=title_id, blocking=False)
         services.title_unblock(profile=profile, title=title)
         return Response(status=status.HTTP_204_NO_CONTENT)

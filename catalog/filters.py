@@ -5,6 +5,8 @@ page's. They narrow a queryset that is already limited to what the caller may se
 import django_filters
 from django import forms
 from django.db.models import Case, F, IntegerField, When
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import NotFound
 
 from accounts.maturity import MaturityLevel
 
@@ -21,30 +23,78 @@ def search_ids(*, profile, query: str) -> list[int]:
     return [title.pk for title in search_titles(profile=profile, query=query, limit=SEARCH_LIMIT)]
 
 
+# The titles endpoint's year bounds: wide enough for any catalog, narrow enough to be a year.
+API_YEAR_MIN, API_YEAR_MAX = 1800, 3000
+
+
+class YearFilter(django_filters.NumberFilter):
+    # An integer field with bounds: a decimal or a 30-digit "year" is a form error, not a
+    # database overflow.
+    field_class = forms.IntegerField
+
+
+class TitleFilterForm(forms.Form):
+    """The titles endpoint's parameters. One sent empty (`?kind=`) is refused when its schema
+    type has no empty value (an enum, an integer): django-filter would read it as "no filter"
+    and answer every title to a client that asked for something it did not get."""
+
+    TYPED = ("kind", "year")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.TYPED:
+            if self.data.get(name) == "":
+                self.add_error(name, "Give a value or leave the parameter out.")
+        return cleaned
+
+
+def _documented(filter_, **schema):
+    """`filter_`, with the whole schema of its query parameter: drf-spectacular types a filter
+    but does not read the bounds its form field enforces (min/max values, max length), and a
+    schema without them calls valid what the server refuses."""
+    return extend_schema_field(schema)(filter_)
+
+
 class TitleFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(
-        method="filter_search",
-        max_length=1000,
-        help_text="Words to search in names, synopses, people and genres (ranked best first; "
+    search = _documented(
+        django_filters.CharFilter(method="filter_search", max_length=1000),
+        type="string",
+        maxLength=1000,
+        description="Words to search in names, synopses, people and genres (ranked best first; "
         "only the first 200 characters count).",
     )
-    genre = django_filters.ModelChoiceFilter(
-        field_name="genres",
-        to_field_name="slug",
-        queryset=Genre.objects.all(),
-        help_text="A genre's slug.",
-    )
+    genre = django_filters.CharFilter(method="filter_genre", help_text="A genre's slug (an unknown one is a 404).")
     kind = django_filters.ChoiceFilter(choices=TitleKind.choices)
-    year = django_filters.NumberFilter(field_name="year", min_value=1800, max_value=3000)
-    external_id = django_filters.CharFilter(field_name="external_id", max_length=64, help_text="e.g. ml:1")
+    year = _documented(
+        YearFilter(field_name="year", min_value=API_YEAR_MIN, max_value=API_YEAR_MAX),
+        type="integer",
+        minimum=API_YEAR_MIN,
+        maximum=API_YEAR_MAX,
+    )
+    external_id = _documented(
+        django_filters.CharFilter(field_name="external_id", max_length=64),
+        type="string",
+        maxLength=64,
+        description="e.g. ml:1",
+    )
 
     class Meta:
         model = Title
+        form = TitleFilterForm
         fields = ["search", "genre", "kind", "year", "external_id"]
 
     def __init__(self, *args, profile=None, **kwargs):
         self.profile = profile
         super().__init__(*args, **kwargs)
+
+    def filter_genre(self, queryset, name, value):
+        genre = Genre.objects.filter(slug=value).first()
+        if genre is None:
+            # Not a 400: the schema cannot list the slugs (they are data), so this is a well-formed
+            # request for something that does not exist, like an unknown title id. Not an empty
+            # page either: a mistyped genre would look like a genre without titles.
+            raise NotFound("No genre has this slug.")
+        return queryset.filter(genres=genre)
 
     def filter_search(self, queryset, name, value):
         query = normalize_query(value)
@@ -69,12 +119,6 @@ class BrowseForm(forms.Form):
         if start is not None and end is not None and start > end:
             self.add_error("year_to", "“To” must not be before “From”.")
         return cleaned
-
-
-class YearFilter(django_filters.NumberFilter):
-    # An integer field with bounds: a decimal or a 30-digit "year" is a form error, not a
-    # database overflow.
-    field_class = forms.IntegerField
 
 
 SORTS = {

@@ -1,7 +1,10 @@
 """API shapes for titles and a profile's engagement. Fields are explicit and read-only where the
 server decides (ids, ownership, timestamps); writes go through catalog.services."""
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
+
+from api.fields import StrictBooleanField, StrictCharField
 
 from .models import (
     BlockedTitle,
@@ -105,11 +108,23 @@ _EXCLUDE_HELP = '"Don\'t use this to recommend": kept in history and the export,
 
 class RatingInputSerializer(serializers.Serializer):
     value = serializers.ChoiceField(choices=RatingValue.choices)
-    exclude_from_recommendations = serializers.BooleanField(required=False, help_text=_EXCLUDE_HELP)
+    exclude_from_recommendations = StrictBooleanField(required=False, help_text=_EXCLUDE_HELP)
 
 
 class ExcludeInputSerializer(serializers.Serializer):
-    exclude_from_recommendations = serializers.BooleanField(help_text=_EXCLUDE_HELP)
+    exclude_from_recommendations = StrictBooleanField(help_text=_EXCLUDE_HELP)
+
+
+class _ExcludeInputSchema(OpenApiSerializerExtension):
+    """The flag is required, in a PATCH too (ViewingItemApi.patch): the body is the whole change,
+    not a partial update of a resource. drf-spectacular documents every PATCH body as partial
+    (all fields optional), which called a body without the flag valid; this keeps it required."""
+
+    target_class = ExcludeInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "required": ["exclude_from_recommendations"]}
 
 
 class HiddenTitleSerializer(serializers.ModelSerializer):
@@ -136,7 +151,7 @@ class BlockedTitleSerializer(serializers.ModelSerializer):
 class AccountPasswordSerializer(serializers.Serializer):
     """The optional body of an account-level call (api.permissions.AccountLevel reads it)."""
 
-    password = serializers.CharField(
+    password = StrictCharField(
         required=False,
         write_only=True,
         max_length=128,

@@ -25,29 +25,69 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Profile
 from common.decorators import profile_required
 from common.http import svg_response
+from common.ids import parse_id, parse_ids
 from common.sudo import is_kids_session
 from privacy import consent
 
 from . import selectors, services, signals
-from .models import RatingValue, Title
+from .models import Collection, Genre, Person, RatingValue, Tag, Title
 from .posters import poster_svg
 
 POSTER_MAX_AGE = 7 * 24 * 3600
 # Longest duration a heartbeat may claim (a very long film or a special), in seconds.
 MAX_DURATION_SECONDS = 12 * 3600
 # Watching together (`?together=<ids>`, from recommendations' "For all of you" row): at most this
-# many profiles in one viewing, the active one included. ASCII digits, as many as an int64 holds.
+# many profiles in one viewing, the active one included (ids as common.ids.parse_id reads them).
 MAX_WATCHING_TOGETHER = 5
-_PROFILE_ID = re.compile(r"[0-9]{1,18}")
+# The home's row keys (catalog.shelves, recommendations.personal_rows and .together), which the
+# title cards carry as `?row=` for click-through counts. A GET must not write what a link can
+# forge: a click is counted only under a key of these shapes, and a key that names a genre,
+# collection, tag, person or title only when that exists (insights would otherwise rank rows
+# that were never shown, named by whoever crafted the link).
+FIXED_ROW_KEYS = frozenset({"top-picks", "continue-watching", "my-list", "new-arrivals", "trending", "together"})
+_ROW_KEY_REFS = (
+    # (prefix, the model its rest names, by slug or by id); longer prefixes first.
+    ("genre-for-you-", Genre, "slug"),
+    ("genre-", Genre, "slug"),
+    ("collection-", Collection, "slug"),
+    ("searched-genre-", Genre, "slug"),
+    ("searched-tag-", Tag, "slug"),
+    ("searched-person-", Person, "slug"),
+    ("because-", Title, "pk"),
+)
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 # It writes the other profiles' viewing history: a grown-up's session starts it (and may pick the kid).
 KIDS_TOGETHER_REFUSED = "A kids profile cannot watch on behalf of other profiles."
+
+
+def _row_key_known(key: str) -> bool:
+    """True when `key` is a row the home could have shown (see FIXED_ROW_KEYS). At most one query."""
+    if key in FIXED_ROW_KEYS:
+        return True
+    for prefix, model, field in _ROW_KEY_REFS:
+        if not key.startswith(prefix):
+            continue
+        rest = key.removeprefix(prefix)
+        if field == "pk":
+            ref = parse_id(rest)
+            return ref is not None and model.objects.filter(pk=ref).exists()
+        # "genre-for-you-x" is also "genre-" of a genre slugged "for-you-x": both are asked.
+        slugs = {rest} | ({key.removeprefix("genre-")} if prefix == "genre-for-you-" else set())
+        return bool(_SLUG.fullmatch(rest)) and model.objects.filter(slug__in=slugs).exists()
+    return False
 
 
 def _safe_next(request, fallback: str) -> str:
     """Where a plain form post returns: `next`, else the referer, if on this host; else fallback."""
     for candidate in (request.POST.get("next"), request.headers.get("referer")):
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        # A path or a URL only: redirect() takes a bare word ("²", "home") for a view name to
+        # reverse, and a name that is no view is a NoReverseMatch (a 500).
+        if (
+            candidate
+            and candidate.startswith(("/", "http://", "https://"))
+            and url_has_allowed_host_and_scheme(
+                candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
         ):
             return candidate
     return fallback
@@ -87,8 +127,9 @@ def title_detail(request, slug):
     if request.GET.get("from") == "search":
         # Opened from search results: a weak taste signal, kept only with search-history consent.
         services.search_click_record(profile=profile, title=title)
-    if request.GET.get("row"):
-        signals.title_opened_from_row.send(sender=Title, profile=profile, title=title, row_key=request.GET["row"][:80])
+    row_key = request.GET.get("row", "")
+    if row_key and len(row_key) <= 80 and _row_key_known(row_key):
+        signals.title_opened_from_row.send(sender=Title, profile=profile, title=title, row_key=row_key)
     return render(request, "catalog/title_detail.html", {"title": title, **detail})
 
 
@@ -216,9 +257,10 @@ def _watching_with(profile: Profile, title: Title, raw: str | None) -> list[Prof
     pieces = [p.strip() for p in (raw or "").split(",") if p.strip()]
     if not pieces:
         return []
-    if len(pieces) > MAX_WATCHING_TOGETHER * 4 or not all(_PROFILE_ID.fullmatch(p) for p in pieces):
+    parsed = parse_ids(pieces) if len(pieces) <= MAX_WATCHING_TOGETHER * 4 else None
+    if parsed is None:
         raise ValueError("together must be profile ids separated by commas")
-    ids = list(dict.fromkeys(int(p) for p in pieces if int(p) != profile.pk))
+    ids = list(dict.fromkeys(p for p in parsed if p != profile.pk))
     if not ids or len(ids) > MAX_WATCHING_TOGETHER - 1:
         raise ValueError(f"together names 1 to {MAX_WATCHING_TOGETHER - 1} other profiles of this account")
     others = list(Profile.objects.filter(account_id=profile.account_id, pk__in=ids).order_by("created_at", "id"))
@@ -239,7 +281,9 @@ def watch(request, slug):
     profile = request.profile
     title = selectors.title_get_for_profile(profile=profile, slug=slug)
     episode_param = request.GET.get("episode") or None  # "?episode=" means "where Play starts"
-    if episode_param is not None and not episode_param.isdigit():
+    # A number that names no episode is a 404 (below), anything else a 400.
+    episode_id = parse_id(episode_param, out_of_range=0) if episode_param is not None else None
+    if episode_param is not None and episode_id is None:
         return HttpResponseBadRequest("episode must be an episode id")
     try:
         together = _watching_with(profile, title, request.GET.get("together"))
@@ -247,9 +291,7 @@ def watch(request, slug):
         return HttpResponseBadRequest(str(error))
     if together and is_kids_session(request):
         return HttpResponseForbidden(KIDS_TOGETHER_REFUSED)
-    state = selectors.player_state(
-        profile=profile, title=title, episode_id=int(episode_param) if episode_param is not None else None
-    )
+    state = selectors.player_state(profile=profile, title=title, episode_id=episode_id)
     history_on = consent.allows(profile.account_id, "viewing_history")
     context = {
         "title": title,
@@ -284,9 +326,10 @@ def watch_heartbeat(request, slug):
     episode_param = (request.POST.get("episode") or "").strip()
     episode = None
     if title.is_series:
-        if not episode_param.isdigit():
-            return JsonResponse({"detail": "episode is required for a series"}, status=400)
-        episode = title.episodes.filter(pk=int(episode_param)).first()
+        episode_id = parse_id(episode_param, out_of_range=0)
+        if episode_id is None:
+            return JsonResponse({"detail": "episode (an episode id) is required for a series"}, status=400)
+        episode = title.episodes.filter(pk=episode_id).first()
         if episode is None:
             raise Http404("No such episode of this title.")
     elif episode_param:

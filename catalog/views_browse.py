@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.selectors import profiles_of
 from common.decorators import profile_required
+from common.ids import parse_id
 from common.sudo import sudo_required
 from privacy import consent
 
@@ -153,7 +154,8 @@ def account_activity(request):
     account page has it); a profile's own History page shows only its own."""
     profiles = list(profiles_of(account=request.user))
     raw = request.GET.get("profile", "")
-    chosen = next((p for p in profiles if raw.isascii() and raw.isdigit() and p.pk == int(raw)), None)
+    profile_id = parse_id(raw)
+    chosen = next((p for p in profiles if p.pk == profile_id), None)
     if raw and chosen is None:
         raise Http404("No such profile in this account.")
     chosen = chosen or profiles[0]

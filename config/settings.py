@@ -98,9 +98,20 @@ ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while a task writes; a timeout avoids "database is locked".
+    # SQLite, the embedded default, under concurrent writers (tests/test_sqlite_concurrency.py):
+    # - WAL: readers never block the writer, nor the writer them.
+    # - timeout (the busy timeout, seconds): a writer waits for the write lock instead of failing.
+    # - IMMEDIATE: every `atomic` block takes the write lock at BEGIN. A deferred transaction
+    #   reads first and upgrades later, and SQLite fails an upgrade that would deadlock at once,
+    #   whatever the timeout ("database is locked": 500s under a burst of writes). It is also
+    #   what keeps the "count, then insert" rules (5 profiles, one export a day) on SQLite, where
+    #   select_for_update() is a no-op: two such transactions can no longer interleave.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 if env("TEST_DB_NAME", default=""):
     # Lets several test runs share one PostgreSQL server without clobbering each other.
@@ -151,7 +162,25 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# --- Mail ------------------------------------------------------------------------------------
+# Password resets and deletion receipts are promises made to people: in production they must
+# leave the building, so EMAIL_URL (smtp://user:pass@host:587, smtps://... for TLS) is required.
+# The console backend, which only prints, is for DEBUG=true (`make demo`, local runs).
+if env("EMAIL_URL", default=""):
+    # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER/PASSWORD, EMAIL_USE_TLS/SSL.
+    globals().update(env.email_url("EMAIL_URL"))
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    raise ImproperlyConfigured("EMAIL_URL is required when DEBUG is false (smtp://user:password@host:587).")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Password-reset mail leaves from a thread, so the SMTP round trip does not tell a requester
+# whether the address has an account (accounts.forms.PasswordResetRequestForm).
+EMAIL_SEND_IN_BACKGROUND = env.bool("EMAIL_SEND_IN_BACKGROUND", default=not DEBUG)
+# Password-reset emails: at most this many per address (existing or not) and requests per client
+# network (api.throttles), so the form cannot fill someone's mailbox.
+PASSWORD_RESET_RATE_PER_ADDRESS = env("PASSWORD_RESET_RATE_PER_ADDRESS", default="3/hour")
+PASSWORD_RESET_RATE_PER_NETWORK = env("PASSWORD_RESET_RATE_PER_NETWORK", default="20/hour")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Marquee <no-reply@marquee.local>")
 
 # --- Redis: Celery broker and cache -------------------------------------------------------
@@ -169,7 +198,20 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if DEBUG:
+        CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    else:
+        # Throttle counts (API, sign-up, password reset) live in the cache; a local-memory cache
+        # would give each gunicorn worker its own count, multiplying every limit by the number
+        # of workers. Without Redis, production shares them through the database instead
+        # (`manage.py createcachetable`, run with the migrations by `make migrate` and the Procfile).
+        CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "marquee_cache",
+                "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="marquee"),
+            }
+        }
     CELERY_BROKER_URL = "memory://"
     CELERY_RESULT_BACKEND = "cache+memory://"
     # No broker: tasks run in-process, right where they are queued.
@@ -202,7 +244,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON in, JSON out: no browsable API (HTML with inline script) and no form parsing.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a depth, surrogate and size limit (a 400/413, never a 500).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -253,11 +296,22 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Login protection (django-axes) --------------------------------------------------------
-# Lockout after AXES_FAILURE_LIMIT failures per username and, separately, per client IP, on every
-# authenticate() call that passes the request (the login form and POST /api/v1/auth/token/).
+# Every authenticate() call that passes the request counts (the login form, POST
+# /api/v1/auth/token/, and every password re-check through common.sudo.password_matches).
+# Two separate, sized limits, so that failures cannot lock out someone else:
+# - AXES_FAILURE_LIMIT wrong passwords for one username from one network lock that username
+#   from that network only: its owner still signs in from home while someone guesses elsewhere;
+# - AXES_NETWORK_FAILURE_LIMIT failures from one network, whatever the usernames, lock the
+#   network (spraying many usernames), high enough that a few mistyped passwords by the people
+#   behind one NAT or office /24 do not lock them all out.
+# Axes has one global limit; api.lockout.SizedLimitsHandler applies each group's own.
+AXES_HANDLER = "api.lockout.SizedLimitsHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_NETWORK_FAILURE_LIMIT = env.int("AXES_NETWORK_FAILURE_LIMIT", default=50)
 AXES_COOLOFF_TIME = timedelta(hours=env.float("AXES_COOLOFF_HOURS", default=0.25))
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
+# A successful sign-in clears that username's failures from that network (the handler keeps the
+# network's count, or one account of one's own could wipe it between guesses).
 AXES_RESET_ON_SUCCESS = True
 # The cool-off runs from the lockout: failures while locked out do not extend it, so "try again
 # in N minutes" stays true.

@@ -26,3 +26,15 @@ STORAGES = {
 # off for their duration and start a real `celery worker` process against Redis.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# The SQLite test database is a FILE, not Django's default shared in-memory one. With memory,
+# the live server's threads all borrow the test thread's single connection, so concurrent
+# requests are no race at all (tests/test_sqlite_concurrency.py); a file gives each thread its
+# own connection, with the WAL / busy timeout / IMMEDIATE options of settings.py, as production.
+# One name per process: other test runs on the machine (and xdist workers, which pytest-django
+# suffixes anyway) never share a file. Django deletes the file at the end of the run.
+_default_db = DATABASES["default"]  # noqa: F405
+if _default_db["ENGINE"] == "django.db.backends.sqlite3" and not _default_db.get("TEST", {}).get("NAME"):
+    import tempfile
+
+    _default_db.setdefault("TEST", {})["NAME"] = f"{tempfile.gettempdir()}/marquee-test-{os.getpid()}.sqlite3"

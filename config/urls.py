@@ -20,5 +20,6 @@ urlpatterns = [
 ]
 
 # JSON for /api/ paths, the site's own pages otherwise (see api.errors).
+handler400 = "api.errors.handler400"
 handler404 = "api.errors.handler404"
 handler500 = "api.errors.handler500"

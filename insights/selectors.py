@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from catalog.models import Genre, Tag, Title
+from common.ids import parse_id
 
 from .models import ImpressionDaily, InsightsSnapshot, PreviewAudit, SnapshotStatus, TitleStats
 
@@ -39,8 +40,8 @@ def profiles_find(query: str, *, limit: int = 20) -> list[Profile]:
     if not query:
         return []
     cond = Q(name__iexact=query) | Q(account__username__iexact=query)
-    if query.isdigit():
-        cond |= Q(pk=int(query))
+    if (pk := parse_id(query)) is not None:
+        cond |= Q(pk=pk)
     return list(Profile.objects.filter(cond).select_related("account").order_by("pk")[:limit])
 
 
@@ -69,8 +70,8 @@ def titles_search(query: str, *, limit: int = 30):
     if not query:
         return Title.objects.none()
     cond = Q(name__icontains=query)
-    if query.isdigit():
-        cond |= Q(pk=int(query))
+    if (pk := parse_id(query)) is not None:
+        cond |= Q(pk=pk)
     return Title.objects.filter(cond).order_by("name", "id")[:limit]
 
 

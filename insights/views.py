@@ -16,11 +16,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Profile
 from catalog.models import Genre, Tag, Title
+from common.ids import parse_id
 from recommendations.home import build_home
 
 from . import aggregates, charts, clusters, selectors, services
 
 log = logging.getLogger(__name__)
+
+
+def _bad_id_search(query: str) -> bool:
+    """True for digits that are not an id ("²", Arabic-Indic ones, past 64 bits): the search selectors would
+    take them for one and int() them. A search box asking for "name or id" answers a 400."""
+    return query.isdigit() and parse_id(query) is None
+
 
 BODY_CACHE_VERSION = 1
 BODY_CACHE_SECONDS = 60 * 60 * 24
@@ -211,12 +219,13 @@ def greenlight(request):
         "min_group": data.get("min_group", aggregates.min_group()),
         "title": "Greenlight brief",
     }
-    cluster_id = request.GET.get("cluster", "")
+    cluster_param = request.GET.get("cluster", "")
     genre_slug, tag_slug = request.GET.get("genre", ""), request.GET.get("tag", "")
-    if cluster_id:
-        if not cluster_id.isdigit():
+    if cluster_param:
+        cluster_id = parse_id(cluster_param)  # clusters are numbered from 1
+        if cluster_id is None:
             return render(request, "insights/greenlight.html", {**context, "error": "Choose a cluster."}, status=400)
-        cluster = next((c for c in cluster_list if c["id"] == int(cluster_id)), None)
+        cluster = next((c for c in cluster_list if c["id"] == cluster_id), None)
         if cluster is None:
             return render(
                 request,
@@ -296,15 +305,18 @@ def preview(request):
     """Home as a chosen profile sees it: read-only (nothing is recorded for that profile), audited."""
     query = request.GET.get("profile", "").strip()
     if "id" in request.GET:
-        raw = request.GET["id"]
-        if not raw.isdigit():
+        profile_id = parse_id(request.GET["id"])
+        if profile_id is None:
             return render(
                 request, "insights/preview_pick.html", {"error": "Invalid profile id.", "query": query}, status=400
             )
-        profile = get_object_or_404(Profile.objects.select_related("account"), pk=int(raw))
+        profile = get_object_or_404(Profile.objects.select_related("account"), pk=profile_id)
         home = build_home(profile=profile)
         services.preview_audit_record(staff=request.user, profile=profile)
         return render(request, "insights/preview_home.html", {"home": home, "previewed": profile})
+    if _bad_id_search(query):
+        error = "Not a profile id: use ASCII digits (1, 2, 3...), a profile name or a username."
+        return render(request, "insights/preview_pick.html", {"error": error, "query": query}, status=400)
     matches = selectors.profiles_find(query)
     return render(
         request,
@@ -317,6 +329,10 @@ def preview(request):
 @require_GET
 def titles(request):
     query = request.GET.get("q", "")
+    if _bad_id_search(query.strip()):
+        messages.error(request, "Not a title id: use ASCII digits (1, 2, 3...) or search by name.")
+        context = {"query": query, "results": [], "title": "Title performance"}
+        return render(request, "insights/titles.html", context, status=400)
     return render(
         request,
         "insights/titles.html",

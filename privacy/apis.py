@@ -11,7 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import error_responses
+from api.lockout import lockout_response
 from api.permissions import PASSWORD_HEADER_PARAMETER, NotProfileBound, require_account_password
+from common.sudo import PasswordLockedOut, password_matches
 
 from . import consent, erasure, exports, selectors, services
 from .models import ExportStatus
@@ -141,8 +143,14 @@ class AccountDeleteApi(APIView):
         ser.is_valid(raise_exception=True)
         try:
             record = erasure.account_delete_request(
-                account=request.user, password=ser.validated_data["password"], via="api"
+                account=request.user,
+                password=ser.validated_data["password"],
+                via="api",
+                # Through authenticate(): wrong guesses count towards the login lockout.
+                password_check=lambda password: password_matches(request, password),
             )
+        except PasswordLockedOut:
+            return lockout_response(request._request)  # 429 JSON with Retry-After
         except erasure.WrongPassword:
             return Response({"detail": "The password is not correct."}, status=status.HTTP_400_BAD_REQUEST)
         if request.user.is_authenticated and hasattr(request, "session"):

@@ -12,6 +12,7 @@ numbers of rows erased. It is idempotent: a second run finds nothing left to do.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -50,9 +51,20 @@ def tokens_invalidate(*, account_id: int) -> int:
     return Token.objects.filter(user_id=account_id).delete()[0]
 
 
-def account_delete_request(*, account, password: str, via: str) -> DeletionRecord:
-    """Re-confirm the password, lock the account out everywhere, and queue the erasure."""
-    if not password or not account.check_password(password):
+def account_delete_request(
+    *, account, password: str, via: str, password_check: Callable[[str], bool] | None = None
+) -> DeletionRecord:
+    """Re-confirm the password, lock the account out everywhere, and queue the erasure.
+
+    `password_check` is the caller's lockout-aware check (common.sudo.password_matches bound to
+    the request), asked first so that wrong guesses count towards the login lockout; it raises
+    common.sudo.PasswordLockedOut when locked out. The account's own check stays as a second guard.
+    """
+    if (
+        not password
+        or (password_check is not None and not password_check(password))
+        or not account.check_password(password)
+    ):
         audit(account_id=account.pk, action=AuditAction.DELETION_REFUSED, via=via)
         raise WrongPassword("The password is not correct.")
     with transaction.atomic():

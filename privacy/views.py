@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from api.lockout import lockout_response
 from common.decorators import profile_required
-from common.sudo import kids_forbidden, sudo_required
+from common.sudo import PasswordLockedOut, kids_forbidden, password_matches, sudo_required
 
 from . import consent, erasure, exports, selectors, services
 from .models import PURPOSE_EXPLANATIONS, ExportStatus, Purpose
@@ -170,8 +171,14 @@ def account_delete(request):
         else:
             try:
                 record = erasure.account_delete_request(
-                    account=request.user, password=request.POST.get("password", ""), via="web"
+                    account=request.user,
+                    password=request.POST.get("password", ""),
+                    via="web",
+                    # Through authenticate(): wrong guesses count towards the login lockout.
+                    password_check=lambda password: password_matches(request, password),
                 )
+            except PasswordLockedOut:
+                return lockout_response(request)
             except erasure.WrongPassword:
                 error = "That password is not correct."
             else:

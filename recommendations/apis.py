@@ -28,6 +28,8 @@ WITH_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.QUERY,
     required=True,
+    # The shape together.parse_with accepts: 1 to 4 ASCII ids (at most 18 digits) separated by commas.
+    pattern=r"^[0-9]{1,18}(,[0-9]{1,18}){0,3}$",
     description=(
         f"The other profiles watching: {together.MIN_MEMBERS - 1} to {together.MAX_MEMBERS - 1} ids of this "
         "account's profiles, separated by commas (`?with=12,13`). Duplicates and the path's own profile are "

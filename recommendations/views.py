@@ -12,6 +12,7 @@ from accounts.selectors import profiles_of
 from catalog.models import Genre
 from catalog.signals import rows_shown
 from common.decorators import profile_required
+from common.ids import parse_ids
 from common.sudo import is_kids_session
 
 from . import services, together
@@ -40,9 +41,13 @@ def onboarding(request):
             services.onboarding_skip(profile=profile)
             messages.info(request, "No problem: rate titles whenever you like and your home will follow.")
             return redirect("home")
-        picked = {int(v) for v in request.POST.getlist("titles") if v.isdigit()}
+        title_ids = parse_ids(request.POST.getlist("titles"))
+        picked = set(title_ids or ())
         picked_genres = {g for g in request.POST.getlist("genres") if g}
         try:
+            if title_ids is None:
+                # Only a hand-made post gets here: the form's checkboxes carry title ids.
+                raise ValidationError("One of the picks is not a title id; pick titles from the list.")
             count = services.onboarding_complete(
                 profile=profile, title_ids=sorted(picked), genre_slugs=sorted(picked_genres)
             )

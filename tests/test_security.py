@@ -28,6 +28,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "marquee.example",
     "HTTPS": "true",
+    "EMAIL_URL": "smtp://localhost:25",
 }
 
 

@@ -563,7 +563,8 @@ def test_wrong_passwords_on_account_level_api_are_behind_the_lockout(home, setti
     assert statuses[settings.AXES_FAILURE_LIMIT - 1 :] == [429, 429]
     # Locked out: even the right password is refused for now.
     locked = client.post("/api/v1/profiles/", {"name": "Late", "password": PASSWORD}, format="json")
-    assert locked.status_code == 429
+    assert locked.status_code == 429 and int(locked["Retry-After"]) > 0
+    assert "Too many failed sign-in attempts" in locked.json()["detail"]
     assert Profile.objects.filter(account=home.parent).count() == 2
 
 
