@@ -7,6 +7,7 @@ profile from `accounts.access.profile_for_api` (another account's profile is a 4
 caller may not act as, such as another profile than a bound token's, is a 403).
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
@@ -19,7 +20,7 @@ from rest_framework.views import APIView
 from accounts.access import bound_profile, private_profile_for_api, profile_for_api
 from accounts.models import Profile
 from accounts.selectors import profile_get_for_account
-from api.errors import error_responses
+from api.errors import django_errors_to_drf, error_responses
 from api.pagination import Pagination
 from api.permissions import PASSWORD_HEADER_PARAMETER, AccountLevel
 from common.ids import MAX_ID, parse_id
@@ -30,6 +31,7 @@ from .models import BlockedTitle, Credit, Episode, HiddenTitle, ListEntry, Ratin
 from .search import normalize_query
 from .selectors import (
     blocked_titles_for_profile,
+    episode_for_viewing,
     hidden_titles_for_profile,
     list_entries_for_profile,
     ratings_for_profile,
@@ -403,18 +405,14 @@ class ViewingApi(_ProfileListApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         title = title_get_for_profile(profile=profile, pk=data["title"])
-        # The player page's rule (catalog.views.watch_heartbeat): a series is watched an episode
-        # at a time, a film has none. Without it the API kept episode-less rows for a series,
-        # which the page never makes.
-        episode = None
-        if title.is_series:
-            if data["episode"] is None:
-                raise exceptions.ValidationError({"episode": ["episode is required for a series"]})
-            episode = Episode.objects.filter(pk=data["episode"], title=title).first()
-            if episode is None:
-                raise exceptions.ValidationError({"episode": ["Not an episode of this title."]})
-        elif data["episode"] is not None:
-            raise exceptions.ValidationError({"episode": ["a film has no episodes"]})
+        # The player page's rule (one function for both): a series needs one of its episodes,
+        # a film none. An unknown episode is bad input in a body, so a 400 here (a 404 on the page).
+        try:
+            episode = episode_for_viewing(title=title, episode_id=data["episode"], sent=data["episode"] is not None)
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from error
+        except Episode.DoesNotExist:
+            raise exceptions.ValidationError({"episode": ["Not an episode of this title."]}) from None
         try:
             activity = services.viewing_record(
                 profile=profile,

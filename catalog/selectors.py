@@ -6,6 +6,7 @@ for this profile (viewing restrictions). Every surface (rows, search, suggestion
 detail, player, API) starts from it.
 """
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
@@ -456,3 +457,24 @@ def player_state(*, profile: Profile, title: Title, episode_id: int | None) -> d
         "duration": duration,
         "next_episode": next_episode,
     }
+
+
+EPISODE_REQUIRED = "episode is required for a series"
+FILM_HAS_NO_EPISODES = "a film has no episodes"
+
+
+def episode_for_viewing(*, title: Title, episode_id: int | None, sent: bool) -> Episode | None:
+    """What a viewing of `title` is about, by the one rule the player page and the API share:
+    a series is watched an episode at a time (one of its own), a film has none.
+
+    `episode_id`: the parsed id (None when missing or not an id); `sent`: whether the caller
+    sent anything for it. Raises ValidationError on `episode` for a series without one or a
+    film with one, and Episode.DoesNotExist for an id that is not an episode of this title.
+    """
+    if title.is_series:
+        if episode_id is None:
+            raise ValidationError({"episode": EPISODE_REQUIRED})
+        return title.episodes.get(pk=episode_id)
+    if sent:
+        raise ValidationError({"episode": FILM_HAS_NO_EPISODES})
+    return None

@@ -8,6 +8,7 @@ import mimetypes
 import re
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import (
     FileResponse,
@@ -30,7 +31,7 @@ from common.sudo import is_kids_session
 from privacy import consent
 
 from . import selectors, services, signals
-from .models import Collection, Genre, Person, RatingValue, Tag, Title
+from .models import Collection, Episode, Genre, Person, RatingValue, Tag, Title
 from .posters import poster_svg
 
 POSTER_MAX_AGE = 7 * 24 * 3600
@@ -324,16 +325,14 @@ def watch_heartbeat(request, slug):
     if position is None or duration is None or position < 0 or not 0 < duration <= MAX_DURATION_SECONDS:
         return JsonResponse({"detail": "position_seconds >= 0 and 0 < duration_seconds required"}, status=400)
     episode_param = (request.POST.get("episode") or "").strip()
-    episode = None
-    if title.is_series:
-        episode_id = parse_id(episode_param, out_of_range=0)
-        if episode_id is None:
-            return JsonResponse({"detail": "episode (an episode id) is required for a series"}, status=400)
-        episode = title.episodes.filter(pk=episode_id).first()
-        if episode is None:
-            raise Http404("No such episode of this title.")
-    elif episode_param:
-        return JsonResponse({"detail": "a film has no episodes"}, status=400)
+    try:
+        episode = selectors.episode_for_viewing(
+            title=title, episode_id=parse_id(episode_param, out_of_range=0), sent=bool(episode_param)
+        )
+    except ValidationError as error:
+        return JsonResponse({"detail": error.messages[0]}, status=400)
+    except Episode.DoesNotExist:
+        raise Http404("No such episode of this title.") from None
     try:
         together = _watching_with(profile, title, request.POST.get("together"))
     except ValueError as error:
