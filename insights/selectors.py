@@ -36,7 +36,8 @@ def snapshot_last_failed() -> InsightsSnapshot | None:
 
 def profiles_find(query: str, *, limit: int = 20) -> list[Profile]:
     """Profiles by id, by name or by account username (staff preview picker)."""
-    query = (query or "").strip()
+    # NUL cannot reach PostgreSQL (DataError) and names nothing anyway.
+    query = (query or "").replace("\x00", "").strip()
     if not query:
         return []
     cond = Q(name__iexact=query) | Q(account__username__iexact=query)
@@ -66,7 +67,8 @@ def title_impressions(title: Title, *, days: int = 30) -> list[dict]:
 
 
 def titles_search(query: str, *, limit: int = 30):
-    query = (query or "").strip()
+    # NUL cannot reach PostgreSQL (DataError) and names nothing anyway.
+    query = (query or "").replace("\x00", "").strip()
     if not query:
         return Title.objects.none()
     cond = Q(name__icontains=query)
