@@ -12,7 +12,7 @@ The rules themselves (sudo mode, kids sessions, bound tokens) are in common.sudo
 from rest_framework import exceptions
 
 from api.permissions import PASSWORD_NEEDED, require_account_password
-from common.sudo import active_profile, bound_profile_id
+from common.sudo import active_profile, bound_profile_id, sudo_active
 
 from .models import Profile
 from .selectors import profile_get_for_account
@@ -70,3 +70,27 @@ def bound_profile(request) -> Profile | None:
     if bound_profile_id(request) is None:
         return None
     return request.auth.profile
+
+
+LOCKED_MEMBER = (
+    "A profile locked with a PIN joins only when the account password has been confirmed "
+    "(sudo mode, or the X-Marquee-Password header): its history and tastes are its own."
+)
+
+
+def locked_member_refusal(request, members) -> str | None:
+    """Why these other profiles may not join the caller's (watching together), or None.
+
+    Joining shows a member's tastes in the reasons and writes its history, so a PIN-locked member
+    needs what selecting it would: here the account password (sudo mode on a page). A member
+    without a PIN is one the caller could switch to anyway.
+    """
+    if any(m.has_pin for m in members) and not sudo_active(request):
+        return LOCKED_MEMBER
+    return None
+
+
+def require_unlocked_members(request, members) -> None:
+    """locked_member_refusal for the API: a locked member needs the password (or sudo mode)."""
+    if any(m.has_pin for m in members):
+        require_account_password(request)

@@ -6,7 +6,7 @@ forged id in the session can never reach another account's profile. Views that n
 `common.decorators.profile_required`.
 """
 
-from common.sudo import is_kids_session, sudo_revoke
+from common.sudo import is_kids_session, kids_lock_set, sudo_revoke
 
 from .models import Profile
 
@@ -45,13 +45,21 @@ def unlock_needed(request, profile: Profile) -> str | None:
 
 
 def activate_profile(request, profile: Profile) -> None:
+    """Make `profile` the session's active one. Callers have applied `unlock_needed` first (so a
+    grown-up profile after a kids one was unlocked by its PIN or the password).
+
+    Sudo mode stays behind (common.sudo binds it to the profile it was granted for); a caller
+    that just checked the password grants it again afterwards.
+    """
     request.session[SESSION_KEY] = profile.pk
     request.profile = profile
+    kids_lock_set(request, profile.is_kids)
     if profile.is_kids:
         # A kids session never carries the account password's trust (common.sudo).
         sudo_revoke(request)
 
 
 def deactivate_profile(request) -> None:
+    """No profile active. The kids lock is not lifted here: only the password or a PIN does."""
     request.session.pop(SESSION_KEY, None)
     request.profile = None

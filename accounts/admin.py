@@ -37,4 +37,6 @@ class ProfileAdmin(admin.ModelAdmin):
     list_filter = ["is_kids", "maturity_limit"]
     search_fields = ["name", "account__username", "account__email"]
     autocomplete_fields = ["account"]
-    readonly_fields = ["engagement_stamp", "created_at"]
+    readonly_fields = ["engagement_stamp", "created_at", "has_pin"]
+    # The PIN's hash is a credential (10,000 PINs: a hash gives the PIN back offline): never shown.
+    exclude = ["pin_hash", "pin_failures", "pin_locked_until"]

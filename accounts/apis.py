@@ -19,7 +19,7 @@ from api.lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
 from api.permissions import PASSWORD_HEADER_PARAMETER, require_account_password
 from api.permissions import LockedOut as PasswordLockedOutError
 from api.throttles import SignupThrottle, TokenThrottle
-from common.sudo import PASSWORD_HEADER, PasswordLockedOut, bound_profile_id, password_matches, sudo_grant
+from common.sudo import PasswordLockedOut, bound_profile_id, password_from_request, password_matches, sudo_grant
 
 from . import selectors, services
 from .access import OTHER_PROFILE_BOUND
@@ -327,22 +327,26 @@ class ProfileSelectApi(APIView):
         profile = profile_for_request(request, pid)
         serializer = ProfileSelectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        by_password = False
         if bound_profile_id(request) is None:
-            self._unlock(request, profile, serializer.validated_data.get("pin"))
+            by_password = self._unlock(request, profile, serializer.validated_data.get("pin"))
         token = None
         if request.auth is None:
             activate_profile(request._request, profile)
+            if by_password and not profile.is_kids:
+                sudo_grant(request)  # after choosing it: sudo mode belongs to the profile chosen
         elif bound_profile_id(request) is not None:
             token = request.auth.key
         else:
             token = services.profile_token_for(profile=profile).key
         return Response({**ProfileSerializer(profile).data, "token": token})
 
-    def _unlock(self, request, profile, pin) -> None:
-        """The same rule as the picker (accounts.active.unlock_needed): a PIN, or the password."""
+    def _unlock(self, request, profile, pin) -> bool:
+        """The same rule as the picker (accounts.active.unlock_needed): a PIN, or the password.
+        True when the account password unlocked it."""
         need = unlock_needed(request._request, profile)
         if need is None:
-            return
+            return False
         if need == UNLOCK_PIN and pin:
             try:
                 ok = services.profile_pin_verify(profile=profile, pin=pin)
@@ -350,13 +354,14 @@ class ProfileSelectApi(APIView):
                 raise exceptions.Throttled(wait=locked.retry_after_seconds, detail=str(locked)) from locked
             if not ok:
                 raise exceptions.PermissionDenied("That PIN is not right.")
-            return
-        password = request._request.META.get(PASSWORD_HEADER)
+            return False
+        password = password_from_request(request)
         if not password:
             raise exceptions.PermissionDenied(
-                "This profile is locked: send its `pin` (or the account password in X-Marquee-Password)."
+                "This profile is locked: send its `pin` (or the account password as `password` or "
+                "in X-Marquee-Password)."
                 if need == UNLOCK_PIN
-                else "Leaving a kids profile needs the account password (X-Marquee-Password)."
+                else "Leaving a kids profile needs the account password (`password` or X-Marquee-Password)."
             )
         try:
             ok = password_matches(request, password)
@@ -364,5 +369,4 @@ class ProfileSelectApi(APIView):
             raise PasswordLockedOutError(request) from error
         if not ok:
             raise exceptions.PermissionDenied("The account password is not correct.")
-        if not profile.is_kids and request.auth is None:
-            sudo_grant(request)
+        return True

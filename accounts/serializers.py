@@ -89,6 +89,14 @@ class ProfileSelectSerializer(serializers.Serializer):
     pin = StrictCharField(
         required=False, max_length=4, trim_whitespace=False, help_text="The profile's PIN, when it is locked."
     )
+    password = StrictCharField(
+        required=False,
+        max_length=128,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="The account password instead of the PIN, or to leave a kids profile (or send it in "
+        "the X-Marquee-Password header).",
+    )
 
 
 class TokenSerializer(serializers.Serializer):

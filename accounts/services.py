@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from privacy import consent
 
@@ -151,6 +152,8 @@ def profile_pin_set(*, profile: Profile, pin: str) -> None:
     profile.pin_failures = 0
     profile.pin_locked_until = None
     profile.save(update_fields=["pin_hash", "pin_failures", "pin_locked_until"])
+    # A device that held the profile before it was locked (or with the old PIN) must ask again.
+    ProfileToken.objects.filter(profile=profile).delete()
 
 
 @transaction.atomic
@@ -161,6 +164,7 @@ def profile_pin_remove(*, profile: Profile) -> None:
     profile.save(update_fields=["pin_hash", "pin_failures", "pin_locked_until"])
 
 
+@sensitive_variables("pin")
 def profile_pin_verify(*, profile: Profile, pin: str) -> bool:
     """Check a PIN for selecting the profile, counting wrong ones.
 

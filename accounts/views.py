@@ -13,10 +13,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from api.lockout import lockout_response
@@ -31,6 +32,7 @@ from common.sudo import (
     PasswordLockedOut,
     is_kids_session,
     kids_forbidden,
+    kids_lock_set,
     password_matches,
     sudo_active,
     sudo_grant,
@@ -97,8 +99,8 @@ def signup(request):
             form.add_error("username", "A user with that username already exists.")
         else:
             login(request, user, backend=_SIGNUP_BACKEND)
-            sudo_grant(request)  # the password was just chosen
             activate_profile(request, selectors.profiles_of(account=user).first())
+            sudo_grant(request)  # the password was just chosen, for this profile
             messages.success(request, f"Welcome to Marquee, {user.username}.")
             return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
@@ -182,6 +184,7 @@ def _unlock_page(request, profile, need, *, form=None, error=None, status=200):
 
 
 @sensitive_post_parameters("secret", "pin", "password")
+@sensitive_variables("secret")
 @login_required
 @require_POST
 def profile_select(request, pk: int):
@@ -223,7 +226,10 @@ def sudo(request):
     """The account password prompt in front of account-level pages. From a kids session it
     says so, and entering the password leaves the kids profile (a grown-up has taken over)."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    # A path of this site only: a bare word would be taken for a view name by redirect().
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = ""
     form = PasswordConfirmForm(request.POST or None)
     status = 200
@@ -234,9 +240,11 @@ def sudo(request):
             return render(request, "accounts/lockout.html", status=429)
         if ok:
             if is_kids_session(request):
+                # A grown-up has taken over: out of Kids mode, to choose a profile.
                 deactivate_profile(request)
+                kids_lock_set(request, False)
             sudo_grant(request)
-            return redirect(next_url or "profile-picker")
+            return HttpResponseRedirect(next_url or reverse("profile-picker"))
         form.add_error("password", "That is not the account password.")
         status = 403
     return render(
@@ -273,10 +281,14 @@ def account_settings(request):
 
 @sensitive_post_parameters("pin")
 @sudo_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile_pin(request, pk: int):
-    """Set, change (`pin`) or remove (`remove`) a profile's PIN; sudo mode is the password check."""
+    """Set, change (`pin`) or remove (`remove`) a profile's PIN; sudo mode is the password check.
+
+    A GET (where the password prompt returns after an expired sudo mode) shows the edit page."""
     profile = selectors.profile_get_for_account(account=request.user, profile_id=pk)
+    if request.method != "POST":
+        return redirect("profile-edit", pk=profile.pk)
     if "remove" in request.POST:
         services.profile_pin_remove(profile=profile)
         messages.success(request, f"“{profile.name}” no longer needs a PIN.")
@@ -359,6 +371,7 @@ def profile_delete(request, pk: int):
         else:
             if was_active:
                 deactivate_profile(request)
+                sudo_grant(request)  # the same person, whose password sudo_required just vouched for
             messages.success(request, f"Profile “{name}” deleted.")
             return redirect("profile-picker")
     return render(

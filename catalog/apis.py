@@ -22,7 +22,7 @@ from accounts.models import Profile
 from accounts.selectors import profile_get_for_account
 from api.errors import django_errors_to_drf, error_responses
 from api.pagination import Pagination
-from api.permissions import PASSWORD_HEADER_PARAMETER, AccountLevel
+from api.permissions import PASSWORD_HEADER_PARAMETER, require_account_password
 from common.ids import MAX_ID, parse_id
 
 from . import services
@@ -464,14 +464,16 @@ _RESTRICTIONS = (
 
 
 def _restricted_profile(request, pid: int) -> Profile:
-    # AccountLevel has already asked for the password: the account holder may manage any of its
-    # profiles, so no "acts as" check (accounts.access) on top; another account's is a 404.
-    return profile_get_for_account(account=request.user, profile_id=pid)
+    """The account's profile (another account's is a 404, looked up first), then the password:
+    the account holder may manage any of its profiles, so no "acts as" check on top."""
+    profile = profile_get_for_account(account=request.user, profile_id=pid)
+    require_account_password(request)  # refuses a bound token and a kids session too
+    return profile
 
 
 @extend_schema(tags=["profiles"])
 class RestrictionListApi(_ProfileListApi):
-    permission_classes = [AccountLevel]
+    permission_classes = [IsAuthenticated]
     serializer_class = BlockedTitleSerializer
     model = BlockedTitle
 
@@ -497,7 +499,7 @@ class RestrictionListApi(_ProfileListApi):
 class RestrictionItemApi(APIView):
     # Not _TitleSetItemApi: that resolves the title through what the profile may see, and a
     # restriction must take a title above its limit (PUT) or one invisible because blocked (DELETE).
-    permission_classes = [AccountLevel]
+    permission_classes = [IsAuthenticated]
     http_method_names = ["put", "delete", "options"]
 
     @extend_schema(

@@ -23,6 +23,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import locked_member_refusal
 from accounts.models import Profile
 from common.decorators import profile_required
 from common.http import svg_response
@@ -292,6 +293,8 @@ def watch(request, slug):
         return HttpResponseBadRequest(str(error))
     if together and is_kids_session(request):
         return HttpResponseForbidden(KIDS_TOGETHER_REFUSED)
+    if refusal := locked_member_refusal(request, together):
+        return HttpResponseForbidden(refusal)
     state = selectors.player_state(profile=profile, title=title, episode_id=episode_id)
     history_on = consent.allows(profile.account_id, "viewing_history")
     context = {
@@ -339,6 +342,8 @@ def watch_heartbeat(request, slug):
         return JsonResponse({"detail": str(error)}, status=400)
     if together and is_kids_session(request):
         return JsonResponse({"detail": KIDS_TOGETHER_REFUSED}, status=403)
+    if refusal := locked_member_refusal(request, together):
+        return JsonResponse({"detail": refusal}, status=403)
     # One viewing per profile watching, all or none; the consent gate inside viewing_record
     # decides (the same account for all of them).
     recorded = []

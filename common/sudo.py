@@ -9,7 +9,10 @@ account. Three rules, applied by the decorators below (pages) and `api.permissio
   GitHub does). Signing in counts as entering it.
 - **A kids session never has sudo mode**: choosing a kids profile drops it, and only typing
   the account password again (which also leaves the kids profile) brings it back. A kids
-  session cannot reach the privacy pages at all.
+  session cannot reach the privacy pages at all, and stays one (KIDS_LOCK_KEY) until the
+  password or a grown-up profile's PIN is entered, even if its profile is deleted meanwhile.
+- Sudo mode belongs to the profile that was active when the password was typed: switching
+  to another profile leaves it behind.
 - **A token bound to one profile** (minted by `POST auth/token/` with `profile`, for a TV or
   a tablet) sees only that profile and can do nothing account-level.
 
@@ -29,8 +32,16 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 
 SUDO_SESSION_KEY = "sudo_until"
+# The profile that was active when the password was typed (None: none yet, as right after
+# signing in). Sudo mode holds only while that profile is still the active one, so the parent
+# who signs in and hands the tablet over on a teen's profile hands over no sudo mode with it.
+SUDO_PROFILE_KEY = "sudo_profile"
+# Set while a kids profile is (or was last) chosen and until the account password or a grown-up
+# profile's PIN is entered: a kids session stays one even if its profile is deleted meanwhile.
+KIDS_LOCK_KEY = "kids_lock"
 PASSWORD_HEADER = "HTTP_X_MARQUEE_PASSWORD"
 
 
@@ -45,7 +56,20 @@ def active_profile(request):
 
 def is_kids_session(request) -> bool:
     profile = active_profile(request)
-    return bool(profile is not None and profile.is_kids)
+    if profile is not None and profile.is_kids:
+        return True
+    if getattr(request, "auth", None) is not None:
+        return False  # a token call: no session rules
+    session = getattr(_django_request(request), "session", None)
+    return bool(session is not None and session.get(KIDS_LOCK_KEY))
+
+
+def kids_lock_set(request, locked: bool) -> None:
+    session = _django_request(request).session
+    if locked:
+        session[KIDS_LOCK_KEY] = True
+    else:
+        session.pop(KIDS_LOCK_KEY, None)
 
 
 def bound_profile_id(request) -> int | None:
@@ -60,22 +84,32 @@ def sudo_active(request) -> bool:
     if session is None:
         return False
     until = session.get(SUDO_SESSION_KEY)
-    return isinstance(until, int | float) and until > time.time()
+    if not (isinstance(until, int | float) and until > time.time()):
+        return False
+    profile = active_profile(request)
+    return session.get(SUDO_PROFILE_KEY) == (profile.pk if profile is not None else None)
 
 
 def sudo_grant(request) -> None:
-    """The account password was just entered in this session: trust it for a while."""
-    _django_request(request).session[SUDO_SESSION_KEY] = time.time() + settings.SUDO_MODE_SECONDS
+    """The account password was just entered in this session: trust it for a while, for the
+    profile active now (call it after choosing the profile the password was typed for)."""
+    session = _django_request(request).session
+    profile = active_profile(request)
+    session[SUDO_SESSION_KEY] = time.time() + settings.SUDO_MODE_SECONDS
+    session[SUDO_PROFILE_KEY] = profile.pk if profile is not None else None
 
 
 def sudo_revoke(request) -> None:
-    _django_request(request).session.pop(SUDO_SESSION_KEY, None)
+    session = _django_request(request).session
+    session.pop(SUDO_SESSION_KEY, None)
+    session.pop(SUDO_PROFILE_KEY, None)
 
 
 class PasswordLockedOut(Exception):
     """Too many wrong passwords for this account or network (django-axes); try later."""
 
 
+@sensitive_variables("password")
 def password_matches(request, password: str | None) -> bool:
     """Is this the signed-in account's password? Goes through authenticate(), so django-axes
     counts every wrong guess and locks the account out like the login form does."""

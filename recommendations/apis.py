@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import profile_for_api
+from accounts.access import private_profile_for_api, profile_for_api, require_unlocked_members
 from api.errors import error_responses
 from common.sudo import bound_profile_id, is_kids_session
 
@@ -49,7 +49,8 @@ class ProfileHomeApi(APIView):
         tags=["recommendations"],
     )
     def get(self, request, pid: int):
-        profile = profile_for_api(request, pid)
+        # Its Continue watching row is the profile's viewing: private to the profile (else the password).
+        profile = private_profile_for_api(request, pid)
         return Response(HomeSerializer(build_home(profile=profile)).data)
 
 
@@ -82,4 +83,5 @@ class ProfileTogetherApi(APIView):
         if is_kids_session(request):
             raise exceptions.PermissionDenied(KIDS_SESSION_TOGETHER)
         members = together.group_members(profile=profile, other_ids=other_ids)
+        require_unlocked_members(request, [m for m in members if m.pk != profile.pk])
         return Response(HomeRowSerializer(together.build_together(profiles=members).row).data)

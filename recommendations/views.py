@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.access import locked_member_refusal
 from accounts.models import Profile
 from accounts.selectors import profiles_of
 from catalog.models import Genre
@@ -101,6 +102,9 @@ def together_page(request):
         context["error"] = str(error)
         return render(request, "recommendations/together.html", context, status=400)
     members = together.group_members(profile=profile, other_ids=other_ids)
+    if refusal := locked_member_refusal(request, members[1:]):
+        context["error"] = refusal
+        return render(request, "recommendations/together.html", context, status=403)
     context.update(
         group=together.build_together(profiles=members),
         chosen={m.pk for m in members},

@@ -7,7 +7,6 @@ profile-bound token).
 """
 
 import json
-import time
 
 import jsonschema
 import pytest
@@ -20,7 +19,6 @@ from api.permissions import BOUND_TOKEN_REFUSED, KIDS_SESSION_REFUSED, PASSWORD_
 from catalog import services
 from catalog.models import BlockedTitle
 from catalog.selectors import visible_titles
-from common.sudo import SUDO_SESSION_KEY
 from privacy import erasure, exports, registry
 from recommendations import foldin
 from recommendations.home import build_home
@@ -35,14 +33,7 @@ BLOCKED_NAME = "Night Crime"
 def browser(user, profile=None, *, sudo: bool):
     """A signed-in browser with `profile` active, whose account password was entered a moment ago
     (sudo) or longer ago than sudo mode lasts (set explicitly: force_login alone says nothing)."""
-    client = signed_in_client(user, profile)
-    session = client.session
-    if sudo:
-        session[SUDO_SESSION_KEY] = time.time() + 600
-    else:
-        session.pop(SUDO_SESSION_KEY, None)
-    session.save()
-    return client
+    return signed_in_client(user, profile, sudo=sudo)
 
 
 def with_password(user, password=PASSWORD):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from catalog import services as catalog_services
-from tests.support.accounts import make_account, signed_in_client
+from tests.support.accounts import PASSWORD, make_account, signed_in_client
 from tests.support.factories import TitleFactory
 from tests.support.recommender import install_model, rate
 
@@ -97,7 +97,11 @@ def test_api_home_with_token_and_fallback(cat):
     token = Token.objects.create(user=user)
     from django.test import Client
 
-    response = Client().get(f"/api/v1/profiles/{profile.pk}/home/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    url = f"/api/v1/profiles/{profile.pk}/home/"
+    # A profile's home shows its Continue watching: an account token needs the password for it.
+    refused = Client().get(url, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert refused.status_code == 403
+    response = Client().get(url, HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_X_MARQUEE_PASSWORD=PASSWORD)
     assert response.status_code == 200
     data = response.json()
     assert data["personalized"] is False and data["model_version"] is None

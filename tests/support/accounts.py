@@ -5,7 +5,7 @@ import time
 from django.test import Client
 
 from accounts.active import SESSION_KEY
-from common.sudo import SUDO_SESSION_KEY
+from common.sudo import KIDS_LOCK_KEY, SUDO_PROFILE_KEY, SUDO_SESSION_KEY
 from privacy import consent
 from tests.support.factories import PASSWORD, ProfileFactory, UserFactory
 
@@ -31,5 +31,8 @@ def signed_in_client(user, profile=None, *, sudo: bool = True) -> Client:
         session[SESSION_KEY] = profile.pk
     if sudo and not (profile is not None and profile.is_kids):
         session[SUDO_SESSION_KEY] = time.time() + 600
+        session[SUDO_PROFILE_KEY] = profile.pk if profile is not None else None
+    if profile is not None and profile.is_kids:
+        session[KIDS_LOCK_KEY] = True
     session.save()
     return client
