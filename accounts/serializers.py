@@ -7,7 +7,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from api.fields import StrictBooleanField, StrictCharField
+from api.fields import AccountPasswordSerializer, StrictBooleanField, StrictCharField
 from privacy.consent import Purpose
 
 from .maturity import MaturityLevel
@@ -62,40 +62,21 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
 
-class PinSerializer(serializers.Serializer):
+class PinSerializer(AccountPasswordSerializer):
     pin = serializers.RegexField(
         r"^[0-9]{4}$", max_length=4, help_text="Exactly 4 digits.", error_messages={"invalid": "A PIN is 4 digits."}
     )
-    password = StrictCharField(
-        required=False,
-        max_length=128,
-        write_only=True,
-        trim_whitespace=False,
-        help_text="The account password (or send it in the X-Marquee-Password header).",
-    )
 
 
-class PinRemoveSerializer(serializers.Serializer):
-    password = StrictCharField(
-        required=False,
-        max_length=128,
-        write_only=True,
-        trim_whitespace=False,
-        help_text="The account password (or send it in the X-Marquee-Password header).",
-    )
+# Removing a PIN takes nothing but the password.
+PinRemoveSerializer = AccountPasswordSerializer
 
 
-class ProfileSelectSerializer(serializers.Serializer):
+class ProfileSelectSerializer(AccountPasswordSerializer):
+    """A PIN for a locked profile, or the account password instead (also to leave a kids profile)."""
+
     pin = StrictCharField(
         required=False, max_length=4, trim_whitespace=False, help_text="The profile's PIN, when it is locked."
-    )
-    password = StrictCharField(
-        required=False,
-        max_length=128,
-        write_only=True,
-        trim_whitespace=False,
-        help_text="The account password instead of the PIN, or to leave a kids profile (or send it in "
-        "the X-Marquee-Password header).",
     )
 
 

@@ -31,3 +31,16 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class AccountPasswordSerializer(serializers.Serializer):
+    """The optional body of an account-level call: the account password, unless it comes in the
+    X-Marquee-Password header (api.permissions.password_from_request reads either)."""
+
+    password = StrictCharField(
+        required=False,
+        write_only=True,
+        max_length=128,
+        trim_whitespace=False,
+        help_text="The account password, unless sent in the X-Marquee-Password header.",
+    )

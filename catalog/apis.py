@@ -21,6 +21,7 @@ from accounts.access import bound_profile, private_profile_for_api, profile_for_
 from accounts.models import Profile
 from accounts.selectors import profile_get_for_account
 from api.errors import django_errors_to_drf, error_responses
+from api.fields import AccountPasswordSerializer
 from api.pagination import Pagination
 from api.permissions import PASSWORD_HEADER_PARAMETER, require_account_password
 from common.ids import MAX_ID, parse_id
@@ -40,7 +41,6 @@ from .selectors import (
     visible_titles,
 )
 from .serializers import (
-    AccountPasswordSerializer,
     BlockedTitleSerializer,
     ExcludeInputSerializer,
     HiddenTitleSerializer,

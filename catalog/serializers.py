@@ -4,7 +4,7 @@ server decides (ids, ownership, timestamps); writes go through catalog.services.
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
-from api.fields import StrictBooleanField, StrictCharField
+from api.fields import StrictBooleanField
 
 from .models import (
     BlockedTitle,
@@ -146,18 +146,6 @@ class BlockedTitleSerializer(serializers.ModelSerializer):
         model = BlockedTitle
         fields = ["title", "created_at"]
         read_only_fields = fields
-
-
-class AccountPasswordSerializer(serializers.Serializer):
-    """The optional body of an account-level call (api.permissions.AccountLevel reads it)."""
-
-    password = StrictCharField(
-        required=False,
-        write_only=True,
-        max_length=128,
-        trim_whitespace=False,
-        help_text="The account password, unless sent in the X-Marquee-Password header.",
-    )
 
 
 class ListEntrySerializer(serializers.ModelSerializer):
