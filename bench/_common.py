@@ -56,6 +56,17 @@ def _drop_postgres(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def run_json_child(args: list[str], *, env: dict, label: str = "the child") -> dict:
+    """Run `python <args>` (one of our bench scripts as a child) and answer the last JSON line it
+    printed; on a failure show its output's tail and stop."""
+    proc = subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+        raise SystemExit(f"{label}: the benchmark failed (exit {proc.returncode})")
+    return json.loads(lines[-1])
+
+
 def run_children(script: str, what: str, extra_args: list[str]) -> list[dict]:
     """Run `script --child URL` against SQLite (and PostgreSQL if configured); collect their JSON."""
     results = []
@@ -70,22 +81,10 @@ def run_children(script: str, what: str, extra_args: list[str]) -> list[dict]:
             url = f"sqlite:///{tmp}/bench.sqlite3" if label == "sqlite" else _scratch_postgres(given, what)
             env = {**os.environ, "DATABASE_URL": url}
             try:
-                proc = subprocess.run(
-                    [sys.executable, script, "--child", url, *extra_args],
-                    env=env,
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
+                result = run_json_child([script, "--child", url, *extra_args], env=env, label=label)
             finally:
                 if label == "postgresql":
                     _drop_postgres(url)
-            lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-            if proc.returncode != 0 or not lines:
-                print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
-                raise SystemExit(f"{label}: the benchmark failed (exit {proc.returncode})")
-            result = json.loads(lines[-1])
             result["database"] = label
             results.append(result)
     return results

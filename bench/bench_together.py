@@ -29,14 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _common import setup_django
+from _common import run_json_child, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = Path("/work/shared/data/ml-latest-small")
@@ -302,19 +300,7 @@ def main() -> None:
             f"{len(households)} households; training and scoring in a child process ...",
             flush=True,
         )
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(work), "--model-seed", str(args.model_seed)],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
-            raise SystemExit(f"the child failed (exit {proc.returncode})")
-        result = json.loads(lines[-1])
+        result = run_json_child([__file__, "--child", str(work), "--model-seed", str(args.model_seed)], env=env)
 
     tables = summarize(households, result, relevant, args.seed)
     print(
