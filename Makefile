@@ -5,13 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo serve test test-fast lint format bench migrate worker beat clean-demo help
+.PHONY: demo serve test test-fast lint format bench migrate release worker trainer beat clean-demo help
 
 help:
 	@echo "make demo   - set up everything and serve http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test   - run the whole test suite (DATABASE_URL / REDIS_URL select real services)"
 	@echo "make lint   - ruff, import-linter contracts, mypy on services and selectors"
 	@echo "make bench  - run the benchmarks in bench/ (prints figures)"
+	@echo "make release - the production release step: migrate, cache table, collectstatic, check --deploy"
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ is required"; exit 1; }
@@ -45,6 +46,18 @@ migrate: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
+# The production release step (the Procfile's `release:` line), run with the web's environment
+# before it starts: migrations, the database cache's table, the static files (with DEBUG false
+# every page links the hashed names in collectstatic's manifest, so without this step each HTML
+# page answers 500) and the deploy checks. With DEBUG false any deploy warning fails the
+# release; with DEBUG true (a local full-stack run) the warnings are printed and it goes on.
+RELEASE_FAIL_LEVEL ?= $(if $(filter true True TRUE 1 yes on,$(DEBUG)),ERROR,WARNING)
+release: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py collectstatic --noinput --verbosity 1
+	$(PY) manage.py check --deploy --fail-level $(RELEASE_FAIL_LEVEL)
+
 serve: export DEBUG ?= true
 serve: export HTTPS ?= false
 serve: $(VENV)/.runtime
@@ -72,8 +85,15 @@ bench: $(VENV)/.dev
 	@if [ -d "$(ML_DATA)" ]; then $(PY) manage.py evaluate_recommender --data "$(ML_DATA)"; \
 	else echo "skipped: $(ML_DATA) not found (set ML_DATA)"; fi
 
+# One box: `make worker` consumes both queues (the default `celery` and `training`). To keep
+# training apart as the Procfile does, run `make worker WORKER_QUEUES=celery` and `make trainer`.
+WORKER_QUEUES ?= celery,training
 worker: $(VENV)/.runtime
-	$(VENV)/bin/celery -A config worker --loglevel=info --concurrency=2
+	$(VENV)/bin/celery -A config worker -Q $(WORKER_QUEUES) --loglevel=info --concurrency=2 --hostname=worker@%h
+
+# Training only: one at a time, at low CPU priority.
+trainer: $(VENV)/.runtime
+	nice -n 10 $(VENV)/bin/celery -A config worker -Q training --concurrency=1 --loglevel=info --hostname=trainer@%h
 
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A config beat --loglevel=info

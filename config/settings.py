@@ -56,10 +56,17 @@ INSTALLED_APPS = [
     "recommendations",
     "privacy",
     "insights",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Operations (ops.middleware): a database outage is a 503, not a 500, whichever middleware or
+    # view hits it, so these wrap everything that may touch the database; the probes are
+    # answered before the session stack. After SecurityMiddleware only: its headers go on a 503 too.
+    "ops.middleware.DatabaseUnavailableMiddleware",
+    "ops.middleware.RequestMetricsMiddleware",
+    "ops.middleware.ProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -189,9 +196,15 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down = cache misses, not errors (common/cache.py); the timeouts bound how
+            # long one request waits on an unreachable Redis before the breaker opens.
+            "BACKEND": "common.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="marquee"),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -218,6 +231,12 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 
+# A web request hands a task to the broker once (ops.outbox: retry=False); this bounds how long
+# that one attempt may take when Redis does not answer...
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5) * 4
+# ...and kombu's own reconnect loop for a publish: one quick second try, not 2 s sleeps (a
+# worker's consumer passes its own retry settings and is not affected).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # JSON only: nothing pickled crosses the broker.
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -229,6 +248,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic tasks, keyed by a readable name; each app's entry sits in its own block below.
 CELERY_BEAT_SCHEDULE: dict = {}
+# Queues: training (minutes of CPU, one at a time) has its own queue, consumed only by the
+# Procfile's `trainer` (niced, concurrency 1) so neither a web host nor the worker that runs
+# exports and erasures ever trains. Everything else stays on the default queue `celery`.
+# The legacy name only re-queues under the new one, but it is training traffic all the same.
+# Without REDIS_URL tasks run eagerly and routing does not apply.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "recommendations.tasks.model_train": {"queue": "training"},
+    "recommendations.tasks.train_model": {"queue": "training"},
+}
 
 # --- REST framework ----------------------------------------------------------------------
 API_THROTTLE = env("API_THROTTLE", default="on").lower() != "off"
@@ -448,3 +477,42 @@ CELERY_BEAT_SCHEDULE.update(
         "insights-impressions-purge": {"task": "insights.tasks.impressions_purge", "schedule": 60 * 60 * 24},
     }
 )
+
+# --- Operations: the task outbox (ops.outbox) --------------------------------------------------
+# Every task the product enqueues is a row written with the request; the sweeper hands the broker
+# again what it never accepted (broker down), lost (accepted, not started after
+# OUTBOX_REDISPATCH_SECONDS, doubling per attempt) or what a dead worker held (no heartbeat for
+# OUTBOX_DEAD_AFTER_SECONDS). Finished rows are kept OUTBOX_KEEP_DAYS for the metrics.
+OUTBOX_PENDING_GRACE_SECONDS = env.float("OUTBOX_PENDING_GRACE_SECONDS", default=15)
+OUTBOX_REDISPATCH_SECONDS = env.float("OUTBOX_REDISPATCH_SECONDS", default=300)
+OUTBOX_HEARTBEAT_SECONDS = env.float("OUTBOX_HEARTBEAT_SECONDS", default=15)
+OUTBOX_DEAD_AFTER_SECONDS = env.float("OUTBOX_DEAD_AFTER_SECONDS", default=60)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
+# Long jobs (training, exports, erasures, insights) hold a lease renewed every JOB_LEASE_SECONDS/3;
+# a dead holder's lease lapses within JOB_LEASE_SECONDS and the next run takes over.
+JOB_LEASE_SECONDS = env.float("JOB_LEASE_SECONDS", default=90)
+CELERY_BEAT_SCHEDULE["ops-outbox-sweep"] = {"task": "ops.tasks.outbox_sweep", "schedule": 60.0}
+
+# --- Operations: health, readiness, metrics ---------------------------------------------------
+# /healthz (alive), /readyz (database, migrations, cache, broker; 503 + Retry-After when one is
+# down) and /metrics (Prometheus): ops.views, README "Operations". A load balancer probes over
+# plain HTTP, so the HTTPS redirect skips them (SecurityMiddleware matches the path without its
+# leading slash). Probes must still send a Host in ALLOWED_HOSTS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
+READINESS_RETRY_AFTER = env.int("READINESS_RETRY_AFTER", default=10)
+# A database outage answers 503 with this Retry-After on every page and endpoint (ops.middleware).
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=30)
+# DRF would turn a database error in an API view into a JSON 500 (api.errors); this handler is
+# api.errors' own, except that it hands a database outage to the middleware above (503).
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "ops.middleware.api_exception_handler"
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # An unreachable database (dropped packets, not a refusal) must fail a request, and the
+    # readiness probe, in seconds rather than after the kernel's TCP timeout of minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
+# /metrics: for these networks (the direct peer's address, never X-Forwarded-For) or for
+# `Authorization: Bearer <METRICS_TOKEN>` (empty: no token accepted); anyone else gets a 404.
+# With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (emptied before each start).
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")

@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
+    # /healthz, /readyz, /metrics (see ops.views); first, so no app pattern can shadow them.
+    path("", include("ops.urls")),
     path("admin/insights/", include("insights.urls")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),

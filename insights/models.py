@@ -99,6 +99,8 @@ class InsightsSnapshot(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
+    # Renewed while a worker runs the job: a stale one means that worker died (ops.heartbeat).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 

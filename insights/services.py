@@ -12,10 +12,13 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Profile
 from catalog.models import Title
+from ops import outbox
+from ops.heartbeat import dead_before
 from privacy import consent
 
 from .models import Click, Impression, InsightsSnapshot, PreviewAudit, SnapshotStatus
@@ -78,16 +81,26 @@ def snapshot_request(*, trigger: str) -> tuple[InsightsSnapshot, bool]:
     from . import tasks
 
     with transaction.atomic():
+        now = timezone.now()
+        # Busy: queued recently, or running with a live worker (a dead one's heartbeat stops,
+        # and then the next request starts afresh instead of waiting for it).
         busy = (
             InsightsSnapshot.objects.select_for_update()
-            .filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.RUNNING])
-            .filter(created_at__gte=timezone.now() - tasks.STALE_AFTER)
+            .filter(
+                Q(status=SnapshotStatus.PENDING, created_at__gte=now - tasks.STALE_AFTER)
+                | Q(status=SnapshotStatus.RUNNING, heartbeat_at__gte=dead_before(now))
+                | Q(status=SnapshotStatus.RUNNING, heartbeat_at__isnull=True, started_at__gte=dead_before(now))
+            )
             .first()
         )
         if busy is not None:
             return busy, False
+        # Whatever is left queued or running is dead (not busy above): say so, start afresh.
+        InsightsSnapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.RUNNING]).update(
+            status=SnapshotStatus.FAILED, finished_at=now, error="interrupted: the worker stopped or never started"
+        )
         snap = InsightsSnapshot.objects.create(trigger=trigger)
-        transaction.on_commit(lambda: tasks.insights_compute.delay(snap.pk))
+        outbox.enqueue("insights.tasks.insights_compute", snap.pk)
     return snap, True
 
 

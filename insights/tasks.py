@@ -13,6 +13,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from ops.heartbeat import job_heartbeat
+
 from . import aggregates, clusters, personal_data
 from .models import InsightsSnapshot, SnapshotStatus
 from .services import snapshot_request
@@ -30,11 +32,17 @@ def _progress(snap_id: int, pct: int, step: str) -> None:
 
 def run(snapshot_id: int) -> bool:
     """Compute every aggregate into the snapshot. Returns False when another run owns it."""
+    now = timezone.now()
     claimed = InsightsSnapshot.objects.filter(pk=snapshot_id, status=SnapshotStatus.PENDING).update(
-        status=SnapshotStatus.RUNNING, started_at=timezone.now(), progress=1, step="Starting"
+        status=SnapshotStatus.RUNNING, started_at=now, heartbeat_at=now, progress=1, step="Starting"
     )
     if not claimed:
         return False
+    with job_heartbeat(InsightsSnapshot.objects.filter(pk=snapshot_id, status=SnapshotStatus.RUNNING)):
+        return _compute(snapshot_id)
+
+
+def _compute(snapshot_id: int) -> bool:
     t0 = time.perf_counter()
     now = timezone.now()
     shared: dict = {}

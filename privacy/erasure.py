@@ -19,9 +19,12 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+
+from ops import outbox
+from ops.heartbeat import dead_before, job_heartbeat
 
 from . import registry
 from .models import AuditAction, DeletionRecord, DeletionStatus
@@ -77,14 +80,9 @@ def account_delete_request(
         account.save(update_fields=["is_active", "password"])
         tokens_invalidate(account_id=account.pk)
         sessions_invalidate(account_id=account.pk)
-        record_id = record.pk
-
-        def enqueue():
-            from . import tasks  # here, not at the top: tasks imports this module
-
-            tasks.account_erase.delay(record_id)
-
-        transaction.on_commit(enqueue)
+        # Recorded with the request (the outbox): a broker that is down delays the erasure,
+        # it does not lose it.
+        outbox.enqueue("privacy.tasks.account_erase", record.pk, key=f"erasure:{record.pk}")
     return record
 
 
@@ -104,11 +102,28 @@ def _receipt(record: DeletionRecord, counts: dict[str, int]) -> str:
 
 def account_erase(*, record_id: int) -> DeletionRecord | None:
     """Erase everything the registry knows for the record's account. Safe to run twice."""
-    claimed = DeletionRecord.objects.filter(
-        pk=record_id, status__in=[DeletionStatus.REQUESTED, DeletionStatus.FAILED]
-    ).update(status=DeletionStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
+    now = timezone.now()
+    claimed = (
+        DeletionRecord.objects.filter(pk=record_id)
+        .filter(_claimable(now))
+        .update(status=DeletionStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1)
+    )
     if not claimed:
         return DeletionRecord.objects.filter(pk=record_id).first()
+    with job_heartbeat(DeletionRecord.objects.filter(pk=record_id)):
+        return _erase(record_id)
+
+
+def _claimable(now) -> Q:
+    """Not started, failed (retried), or running under a worker that died (heartbeat stopped)."""
+    return (
+        Q(status__in=[DeletionStatus.REQUESTED, DeletionStatus.FAILED])
+        | Q(status=DeletionStatus.RUNNING, heartbeat_at__lt=dead_before(now))
+        | Q(status=DeletionStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=dead_before(now))
+    )
+
+
+def _erase(record_id: int) -> DeletionRecord:
     record = DeletionRecord.objects.select_related("account").get(pk=record_id)
     account = record.account
     counts: dict[str, int] = dict(record.erased_counts or {})
@@ -152,14 +167,10 @@ def account_erase(*, record_id: int) -> DeletionRecord | None:
 
 def erasures_retry(*, older_than_minutes: int = 30) -> int:
     """Queue again erasures that failed or never started (a lost task must not leave data)."""
-    from . import tasks  # here, not at the top: tasks imports this module
-
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    ids = list(
-        DeletionRecord.objects.filter(
-            status__in=[DeletionStatus.REQUESTED, DeletionStatus.FAILED], requested_at__lt=cutoff
-        ).values_list("pk", flat=True)
-    )
-    for pk in ids:
-        tasks.account_erase.delay(pk)
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=older_than_minutes)
+    ids = list(DeletionRecord.objects.filter(_claimable(now), requested_at__lt=cutoff).values_list("pk", flat=True))
+    with transaction.atomic():
+        for pk in ids:
+            outbox.enqueue("privacy.tasks.account_erase", pk, key=f"erasure:{pk}")
     return len(ids)

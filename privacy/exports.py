@@ -25,9 +25,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import FileResponse
 from django.utils import timezone
+
+from ops import outbox
+from ops.heartbeat import dead_before, job_heartbeat
 
 from . import registry
 from .models import AuditAction, ExportRequest, ExportStatus
@@ -40,6 +43,8 @@ FORMAT = "marquee-export"
 FORMAT_VERSION = 1
 # A worker that died mid-export leaves a row running forever; after this it counts as failed.
 STALE_AFTER = timedelta(hours=1)
+# A request no worker started within this is not waited for: asking again replaces it.
+STUCK_AFTER = timedelta(minutes=10)
 # Spreadsheet programs execute cells starting with these; search queries are typed by people.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -65,12 +70,24 @@ def export_path(export: ExportRequest) -> Path:
     return Path(settings.EXPORT_ROOT) / export.file_name
 
 
+def _stuck(account, now: datetime | None = None):
+    """The account's exports that will not finish on their own: never started within
+    EXPORT_STUCK_AFTER (no worker took them), or running with a dead worker's heartbeat.
+    A stuck request must not block the next one for the whole interval."""
+    now = now or timezone.now()
+    return ExportRequest.objects.filter(account=account).filter(
+        Q(status=ExportStatus.PENDING, created_at__lt=now - STUCK_AFTER)
+        | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=dead_before(now))
+    )
+
+
 def export_request_create(*, account, via: str) -> ExportRequest:
     """Queue an export for `account`, or raise ExportThrottled (which is audit-logged too)."""
     now = timezone.now()
     with transaction.atomic():
         # Lock the account row: two simultaneous clicks must not both pass the limit.
         get_user_model().objects.select_for_update().filter(pk=account.pk).first()
+        _stuck(account).update(status=ExportStatus.FAILED, error="stuck: superseded by a new request", finished_at=now)
         recent = (
             ExportRequest.objects.filter(account=account, created_at__gt=now - min_interval())
             .exclude(status=ExportStatus.FAILED)
@@ -80,14 +97,9 @@ def export_request_create(*, account, via: str) -> ExportRequest:
         if recent is None:
             export = ExportRequest.objects.create(account=account, created_at=now)
             audit(account_id=account.pk, action=AuditAction.EXPORT_REQUESTED, via=via, object_id=str(export.id))
-            export_id = str(export.id)
-
-            def enqueue():
-                from . import tasks  # here, not at the top: tasks imports this module
-
-                tasks.export_build.delay(export_id)
-
-            transaction.on_commit(enqueue)
+            # Recorded with the request (the outbox): a broker that is down delays the export,
+            # it does not lose it.
+            outbox.enqueue("privacy.tasks.export_build", str(export.id))
             return export
         audit(account_id=account.pk, action=AuditAction.EXPORT_REFUSED, via=via, object_id=str(recent.id))
     raise ExportThrottled(recent.created_at + min_interval(), recent)
@@ -189,13 +201,26 @@ def _write_zip(export: ExportRequest, document: dict) -> Path:
 def export_build(*, export_id: str) -> ExportRequest | None:
     """Build the ZIP. Safe to run twice: only the run that claims a pending row works."""
     now = timezone.now()
-    claimed = ExportRequest.objects.filter(pk=export_id, status=ExportStatus.PENDING).update(
-        status=ExportStatus.RUNNING, started_at=now, progress=1
+    # Pending, or running under a worker that died (its heartbeat stopped): this run takes over.
+    claimed = (
+        ExportRequest.objects.filter(pk=export_id)
+        .filter(
+            Q(status=ExportStatus.PENDING)
+            | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=dead_before(now))
+            | Q(status=ExportStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=dead_before(now))
+        )
+        .update(status=ExportStatus.RUNNING, started_at=now, heartbeat_at=now, progress=1)
     )
     if not claimed:
         return None
     export = ExportRequest.objects.select_related("account").get(pk=export_id)
     qs = ExportRequest.objects.filter(pk=export_id)
+    with job_heartbeat(qs):
+        return _export_run(export, qs)
+
+
+def _export_run(export: ExportRequest, qs) -> ExportRequest:
+    export_id = str(export.pk)
 
     def progress(done: int, total: int) -> None:
         qs.update(progress=max(1, min(90, int(90 * done / total))))

@@ -106,6 +106,8 @@ class ExportRequest(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     download_count = models.PositiveIntegerField(default=0)
+    # Renewed while a worker runs the job: a stale one means that worker died (ops.heartbeat).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -148,6 +150,8 @@ class DeletionRecord(models.Model):
     erased_counts = models.JSONField(default=dict, blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Renewed while a worker runs the job: a stale one means that worker died (ops.heartbeat).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]

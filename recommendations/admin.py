@@ -1,11 +1,10 @@
 """Admin: the model registry with its metrics, "Retrain now" and "Roll back to this version"."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 
 from . import model_registry
 from .models import ModelVersion
-from .tasks import model_train
+from .tasks import train_request
 
 
 def _metric(name: str, label: str):
@@ -55,9 +54,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retrain now")
     def retrain_now(self, request, queryset):
-        # After commit: the admin request runs in a transaction-free view, but this keeps the
-        # rule (never queue inside an open transaction) should that change.
-        transaction.on_commit(lambda: model_train.delay(trigger="admin"))
+        # Through the outbox: dispatched after commit, and kept if the broker is down.
+        train_request(trigger="admin")
         self.message_user(request, "Training has been queued; the new version appears here when it finishes.")
 
     @admin.action(description="Roll back to this version")

@@ -1,6 +1,71 @@
 from django.apps import AppConfig
 
 
+def model_readiness() -> dict:
+    """/readyz `model`: what this process serves, without loading anything. Informational: with
+    no model the home serves non-personal rows, so it never takes the process out of service."""
+    from . import serving
+    from .selectors import serving_version
+
+    state = getattr(serving, "_state", None)
+    loaded = getattr(state, "model", None)
+    if loaded is not None:
+        return {"ok": True, "state": f"serving {loaded.version}"}
+    mv = serving_version()
+    if mv is None:
+        return {"ok": True, "state": "fallback: no model yet"}
+    if getattr(state, "failed_version", None) == mv.version:
+        return {"ok": True, "state": f"fallback: {serving.FILES_MISSING} ({mv.version})"}
+    # Loaded on this process's first personal home, not by a probe.
+    return {"ok": True, "state": f"serving {mv.version} (not loaded in this process yet)"}
+
+
+def model_metric_families():
+    """/metrics, read from the database at scrape time (right on every host and worker)."""
+    from django.db.models import Count
+    from prometheus_client.core import GaugeMetricFamily
+
+    from .models import ModelVersion
+    from .selectors import serving_version
+
+    info = GaugeMetricFamily(
+        "marquee_model_serving_info", "1 for the model version that serves (none before the first).", labels=["version"]
+    )
+    mv = serving_version()
+    if mv is not None:
+        info.add_metric([mv.version], 1)
+    yield info
+    runs = GaugeMetricFamily(
+        "marquee_training_runs",
+        "Model versions by outcome (training, ready, serving, rejected, failed, retired) and trigger.",
+        labels=["status", "trigger"],
+    )
+    for row in ModelVersion.objects.values("status", "trigger").annotate(n=Count("pk")).order_by():
+        runs.add_metric([row["status"], row["trigger"] or "unknown"], row["n"])
+    yield runs
+    last = (
+        ModelVersion.objects.exclude(duration_seconds=None)
+        .order_by("-created_at", "-id")
+        .only("status", "duration_seconds", "created_at")
+        .first()
+    )
+    duration = GaugeMetricFamily(
+        "marquee_training_last_duration_seconds",
+        "How long the latest finished training took, labelled with its outcome.",
+        labels=["status"],
+    )
+    finished = GaugeMetricFamily(
+        "marquee_training_last_started_timestamp_seconds",
+        "When the latest finished training started (alert when it grows old).",
+        labels=["status"],
+    )
+    if last is not None:
+        duration.add_metric([last.status], last.duration_seconds)
+        finished.add_metric([last.status], last.created_at.timestamp())
+    yield duration
+    yield finished
+
+
 class RecommendationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "recommendations"
@@ -10,3 +75,10 @@ class RecommendationsConfig(AppConfig):
         from . import personal_data
 
         personal_data.register()
+
+        # Tell operations what this app has (ops never imports us): the serving model's state
+        # for /readyz and the registry's figures for /metrics.
+        from ops import health, metrics
+
+        health.register_check("model", model_readiness, required=False)
+        metrics.register_collector("recommendations", model_metric_families)

@@ -38,6 +38,7 @@ from django.db.models import CharField, F, Value
 
 from accounts.models import Profile
 from catalog.models import BlockedTitle, HiddenTitle, ListEntry, Rating, SearchClick, ViewingActivity
+from ops.metrics import FOLDIN_SECONDS, timed
 from privacy import consent
 
 from . import signals
@@ -388,7 +389,8 @@ def profile_state(model: ServingModel, profile) -> tuple[Taste, np.ndarray | Non
             return taste, (np.asarray(vec, dtype=np.float32) if vec is not None else None)
     else:
         taste = tastes_for([profile.pk])[profile.pk]
-    vec = profile_vector(model, profile.pk, taste, is_kids=profile.is_kids)
+    with timed(FOLDIN_SECONDS):  # /metrics: fold-in time, cache misses only
+        vec = profile_vector(model, profile.pk, taste, is_kids=profile.is_kids)
     try:
         cache.set(
             key,

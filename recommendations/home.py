@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from catalog.selectors import search_interests
 from catalog.shelves import Row, non_personalized_rows, row_specs, rows_from_specs
+from ops.metrics import RECOMMENDER_FALLBACKS
 from privacy import consent
 
 from . import foldin, personal_rows, serving, signals
@@ -54,6 +55,7 @@ class Home:
 
 
 def _fallback(profile: Profile, reason: str, *, needs_onboarding: bool = False, rows=None) -> Home:
+    RECOMMENDER_FALLBACKS.labels(reason=reason).inc()  # /metrics: why homes are not personal
     return Home(
         personalized=False,
         rows=rows if rows is not None else non_personalized_rows(profile=profile),

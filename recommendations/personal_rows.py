@@ -22,6 +22,7 @@ from django.urls import reverse
 from accounts.models import Profile
 from catalog.selectors import hidden_title_ids, visible_titles
 from catalog.shelves import ROW_LENGTH, Row, RowItem, RowSpec
+from ops.metrics import SCORING_SECONDS, timed
 
 from .catalog_index import CatalogIndex, catalog_index
 from .foldin import VERBS, Taste
@@ -98,7 +99,8 @@ class RowBuilder:
         self.model = model
         self.taste = taste
         self.index = catalog_index()
-        self.scores = model.score(vector)
+        with timed(SCORING_SECONDS):  # /metrics: scoring the whole catalog for one profile
+            self.scores = model.score(vector)
         self.excluded_ids = set(taste.excluded) | set(taste.negative_ids)
         visible = visible_mask(model, profile)
         self.allowed = visible.copy()

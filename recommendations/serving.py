@@ -3,9 +3,10 @@
 Every web process keeps one `ServingModel` in memory. On each request `get_model()` asks the
 shared cache which version serves (`model_registry.SERVING_CACHE_KEY`, bumped on promotion); when the
 key is absent it asks the database, at most every `RECHECK_SECONDS`. A different version is
-loaded and swapped in without a restart. Anything wrong (no model yet, files missing, the
-cache unreachable) gives None with a reason, so the home page falls back to non-personal rows
-instead of failing.
+loaded and swapped in without a restart. A cache outage is only a miss (the database names
+the version; common/cache.py), so the model in memory keeps serving through it. Anything wrong
+(no model yet, files missing) gives None with a reason, so the home page falls back to
+non-personal rows instead of failing.
 
 Scoring is numpy only: `item_vecs @ u + item_bias` over the whole catalog (biases folded into
 one augmented matrix so it is a single matrix-vector product), `np.argpartition` for top-K.
@@ -26,6 +27,7 @@ import numpy as np
 from django.core.cache import cache
 
 from catalog.selectors import maturity_visible_titles
+from common.logs import warn_every
 
 from . import artifacts
 from .model_registry import SERVING_CACHE_KEY
@@ -42,6 +44,7 @@ VISIBLE_SECONDS = 60.0
 # Plain-words reasons the home page shows when it cannot personalize.
 NO_MODEL = "no-model"
 FILES_MISSING = "files-missing"
+# No longer produced (a cache outage is a miss now); kept so the reason tables stay complete.
 CACHE_DOWN = "cache-down"
 
 
@@ -214,7 +217,7 @@ _state = _State()
 @dataclass
 class Lookup:
     model: ServingModel | None
-    problem: str | None = None  # NO_MODEL / FILES_MISSING / CACHE_DOWN when model is None
+    problem: str | None = None  # NO_MODEL / FILES_MISSING when model is None
 
 
 def reset() -> None:
@@ -228,14 +231,21 @@ def _serving_version_from_db() -> str | None:
     return mv.version if mv is not None else None
 
 
+def _warn_cache_error() -> None:
+    # Once a minute, not a traceback per request.
+    warn_every(
+        log, "serving-cache", "serving: the cache raised; the serving version is read from the database", exc_info=True
+    )
+
+
 def _resolve_version(now: float) -> tuple[str | None, str | None]:
     """(serving version or None, problem). Cheap: the cache key, else the DB now and then."""
 
     try:
         version = cache.get(SERVING_CACHE_KEY)
-    except Exception:  # any cache backend error means "cache down": fall back
-        log.warning("serving cache unreachable; home falls back to non-personal rows", exc_info=True)
-        return None, CACHE_DOWN
+    except Exception:  # a cache that raises (Redis is wrapped and never does) is only a miss:
+        version = None  # the database below names the serving version just as well
+        _warn_cache_error()
     if version:
         return str(version), None
     if now - _state.db_checked_at >= RECHECK_SECONDS:

@@ -1,8 +1,11 @@
 """Celery tasks of the recommender: thin wrappers around `training.train_and_register`.
 
-`model_train` is single-flight: a cache lock (`cache.add`, atomic in Redis and in local memory)
-with an expiry longer than the hard time limit, so a killed worker cannot wedge training for
-good; it is released in `finally` only by the holder (the token check).
+Training is single-flight through a database lease (`ops.leases`, name `LEASE`) that the
+running training renews from a heartbeat thread every JOB_LEASE_SECONDS/3. A worker killed
+mid-fit stops renewing, so its lease lapses within JOB_LEASE_SECONDS (90 s by default), not
+after the hour-long time limit; the next training (or the same task, redelivered) takes over
+and marks the orphan version failed. The lease lives in the database, so a cache outage
+cannot wedge or double it either.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import secrets
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
-from django.db import OperationalError
+from django.db import OperationalError, transaction
+from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from ops import leases, outbox
+from ops.heartbeat import Heartbeat, lease_seconds
 
 from . import dataset, training
 from .models import ModelVersion
@@ -22,22 +28,45 @@ from .selectors import serving_version
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = "recommendations:training-lock"
+LEASE = "recommendations:training"
+# One queued training at a time: a second request while one waits is the same request.
+OUTBOX_KEY = "recommendations:model_train"
+TASK_NAME = "recommendations.tasks.model_train"
 SOFT_TIME_LIMIT = 60 * 60
 HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 5 * 60
-LOCK_TIMEOUT = HARD_TIME_LIMIT + 60
 
 
-def acquire_lock() -> str | None:
-    token = secrets.token_hex(8)
-    return token if cache.add(LOCK_KEY, token, timeout=LOCK_TIMEOUT) else None
+class TrainingBusy(Exception):
+    """Another training holds the lease."""
+
+    def __init__(self, lease):
+        self.lease = lease
+        super().__init__("another training is running")
 
 
-def release_lock(token: str) -> None:
-    # Not atomic (get then delete), but the window only matters if the lock already expired,
-    # i.e. after the hard time limit killed the holder.
-    if cache.get(LOCK_KEY) == token:
-        cache.delete(LOCK_KEY)
+def training_running() -> bool:
+    return leases.current(LEASE) is not None
+
+
+def train_single_flight(*, trigger: str, holder: str) -> ModelVersion:
+    """Hold the training lease (renewed while the fit runs) and train; TrainingBusy if held."""
+    ttl = lease_seconds()
+    if not leases.acquire(LEASE, holder, ttl=ttl):
+        raise TrainingBusy(leases.current(LEASE))
+    try:
+        with Heartbeat(lambda: leases.renew(LEASE, holder, ttl=ttl), every=ttl / 3, name="training-lease"):
+            # We hold the lease, so no other training runs: a version still `training` is an
+            # orphan of a dead worker.
+            training.mark_interrupted()
+            return training.train_and_register(trigger=trigger)
+    finally:
+        leases.release(LEASE, holder)
+
+
+def train_request(*, trigger: str):
+    """Queue a training through the outbox (call inside the request's transaction or alone)."""
+    with transaction.atomic():
+        return outbox.enqueue(TASK_NAME, key=OUTBOX_KEY, trigger=trigger)
 
 
 @shared_task(
@@ -53,16 +82,21 @@ def release_lock(token: str) -> None:
 )
 def model_train(self, trigger: str = "task") -> dict:
     """Train, evaluate and maybe promote. Returns a JSON-able summary (or why it skipped)."""
-    token = acquire_lock()
-    if token is None:
-        log.info("training skipped: another training holds the lock")
-        return {"skipped": True, "reason": "another training is running"}
+    task_id = self.request.id or "local"
+    holder = f"{task_id}/{secrets.token_hex(4)}"
     try:
-        training.mark_interrupted()
-        mv = training.train_and_register(trigger=trigger)
-        return {"skipped": False, "version": mv.version, "status": mv.status, "metrics": mv.metrics}
-    finally:
-        release_lock(token)
+        mv = train_single_flight(trigger=trigger, holder=holder)
+    except TrainingBusy as busy:
+        lease = busy.lease
+        if lease is not None and lease.holder.startswith(f"{task_id}/") and not self.request.is_eager:
+            # This very task, delivered again: its previous run died holding the lease. Take
+            # over once the lease lapses (a live run would have kept renewing it).
+            wait = max(1.0, (lease.expires_at - timezone.now()).total_seconds() + 1)
+            log.warning("training %s: the previous run died; taking over in %.0f s", task_id, wait)
+            raise self.retry(countdown=wait, max_retries=5) from None
+        log.info("training skipped: another training holds the lease")
+        return {"skipped": True, "reason": "another training is running"}
+    return {"skipped": False, "version": mv.version, "status": mv.status, "metrics": mv.metrics}
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
@@ -83,14 +117,14 @@ def interactions_check() -> dict:
         # Deletions can make the difference negative; only growth counts.
         since = total - reference.interactions_at_training
         due = since >= threshold
-    enqueue = due and cache.get(LOCK_KEY) is None
+    enqueue = due and not training_running()
     if enqueue:
-        model_train.delay(trigger="new-interactions")
+        train_request(trigger="new-interactions")
     return {"new_interactions": since, "threshold": threshold, "enqueued": enqueue}
 
 
 @shared_task(name="recommendations.tasks.train_model", acks_late=True)
 def _model_train_legacy(trigger: str = "task") -> dict:
     """A training queued under the task's name before the rename: queued again under the new one."""
-    model_train.delay(trigger=trigger)
+    train_request(trigger=trigger)
     return {"requeued_as": "recommendations.tasks.model_train"}

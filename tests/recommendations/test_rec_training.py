@@ -1,15 +1,19 @@
 """Training side of the recommender: assembly, the pipeline, the gate, failures, registry, lock."""
 
+import time
 from datetime import timedelta
 
 import numpy as np
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.maturity import MaturityRating
 from catalog.models import CreditRole, TitleTag
+from ops import leases
+from ops.models import OutboxTask
 from recommendations import artifacts, dataset, model_registry, serving, signals, tasks, training
 from recommendations.models import ModelStatus, ModelVersion, OnboardingGenre
 from recommendations.params import HybridParams
@@ -329,7 +333,7 @@ def test_task_trains_and_releases_the_lock():
     result = tasks.model_train.delay(trigger="test").get()
     assert result["skipped"] is False
     assert serving_version().version == result["version"]
-    assert cache.get(tasks.LOCK_KEY) is None
+    assert leases.current(tasks.LEASE) is None
 
 
 @pytest.mark.django_db
@@ -344,12 +348,48 @@ def test_task_marks_an_orphaned_training_failed():
 @pytest.mark.django_db
 def test_lock_keeps_two_trainings_apart():
     build_world()
-    assert cache.add(tasks.LOCK_KEY, "someone-else", timeout=60)
+    assert leases.acquire(tasks.LEASE, "someone-else", ttl=60)
     result = tasks.model_train.delay(trigger="test").get()
     assert result == {"skipped": True, "reason": "another training is running"}
     assert not ModelVersion.objects.exists()
-    # The holder's lock is untouched by the skipped run.
-    assert cache.get(tasks.LOCK_KEY) == "someone-else"
+    # The holder's lease is untouched by the skipped run.
+    assert leases.current(tasks.LEASE).holder == "someone-else"
+
+
+@pytest.mark.django_db
+def test_a_lapsed_lease_is_taken_over_and_its_orphan_marked_failed():
+    """A holder that stopped renewing (killed worker) blocks nothing once its lease lapses."""
+    build_world(n_profiles=10, n_titles=20)
+    assert leases.acquire(tasks.LEASE, "dead-worker/0000", ttl=60)
+    orphan = ModelVersion.objects.create(version="20260101-000000-dead", status=ModelStatus.TRAINING)
+    assert tasks.model_train.delay(trigger="test").get()["skipped"] is True
+    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
+        assert not tasks.training_running()
+        result = tasks.model_train.delay(trigger="test").get()
+    assert result["skipped"] is False
+    orphan.refresh_from_db()
+    assert orphan.status == ModelStatus.FAILED and "interrupted" in orphan.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_is_renewed_while_training_runs(monkeypatch, settings):
+    """The heartbeat keeps a live training's lease from lapsing, however long the fit."""
+    settings.JOB_LEASE_SECONDS = 0.6
+    seen = []
+
+    def slow_training(**kw):
+        first = leases.current(tasks.LEASE).expires_at
+        time.sleep(1.5)  # longer than the lease: only renewals keep it
+        lease = leases.current(tasks.LEASE)
+        seen.append((first, lease.expires_at if lease else None))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(training, "train_and_register", slow_training)
+    with pytest.raises(RuntimeError):
+        tasks.train_single_flight(trigger="test", holder="me/1")
+    first, later = seen[0]
+    assert later is not None and later > first
+    assert leases.current(tasks.LEASE) is None
 
 
 @pytest.mark.django_db
@@ -357,13 +397,13 @@ def test_lock_is_released_when_training_fails(monkeypatch):
     monkeypatch.setattr(training, "train_and_register", lambda **kw: (_ for _ in ()).throw(RuntimeError("x")))
     with pytest.raises(RuntimeError):
         tasks.model_train.delay(trigger="test").get()
-    assert cache.get(tasks.LOCK_KEY) is None
+    assert leases.current(tasks.LEASE) is None
 
 
 def test_task_options():
     t = tasks.model_train
     assert t.acks_late is True
-    assert t.soft_time_limit < t.time_limit < tasks.LOCK_TIMEOUT
+    assert t.soft_time_limit < t.time_limit
     assert 0 < t.max_retries <= 5
     from django.db import OperationalError
 
@@ -375,33 +415,37 @@ def test_beat_schedule_has_nightly_and_threshold_check(settings):
     assert {"recommendations.tasks.model_train", "recommendations.tasks.interactions_check"} <= tasks_scheduled
 
 
+def _queued_trainings() -> list[dict]:
+    return [row.kwargs for row in OutboxTask.objects.filter(task=tasks.TASK_NAME)]
+
+
 @pytest.mark.django_db
 def test_check_new_interactions_enqueues_past_threshold(settings, monkeypatch):
     settings.RECOMMENDER_RETRAIN_THRESHOLD = 5
-    calls = []
-    monkeypatch.setattr(tasks.model_train, "delay", lambda **kw: calls.append(kw))
     build_world(n_profiles=10, n_titles=20)
     mv = training.train_and_register(trigger="test")
     assert tasks.interactions_check()["enqueued"] is False
-    assert calls == []
+    assert _queued_trainings() == []
     _, p = make_account("newcomer")
     for t in TitleFactory.create_batch(5):
         RatingFactory(profile=p, title=t, value="up")
     result = tasks.interactions_check()
     assert result["new_interactions"] == 5 and result["enqueued"] is True
-    assert calls == [{"trigger": "new-interactions"}]
+    # Recorded in the outbox (dispatched after commit; a test transaction never commits).
+    assert _queued_trainings() == [{"trigger": "new-interactions"}]
+    # A second check while that one waits queues nothing more.
+    tasks.interactions_check()
+    assert len(_queued_trainings()) == 1
     assert mv.interactions_at_training == 10 * 11
 
 
 @pytest.mark.django_db
-def test_check_new_interactions_does_not_retry_a_rejected_model_on_same_data(monkeypatch):
-    calls = []
-    monkeypatch.setattr(tasks.model_train, "delay", lambda **kw: calls.append(kw))
+def test_check_new_interactions_does_not_retry_a_rejected_model_on_same_data():
     build_world(n_profiles=10, n_titles=20)
     assert tasks.interactions_check()["enqueued"] is True  # nothing trained yet
     ModelVersion.objects.create(version="v-rejected", status=ModelStatus.REJECTED, interactions_at_training=110)
     assert tasks.interactions_check()["enqueued"] is False
-    assert len(calls) == 1
+    assert len(_queued_trainings()) == 1
 
 
 # --- command ----------------------------------------------------------------------------------

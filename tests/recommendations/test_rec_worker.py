@@ -57,6 +57,9 @@ def test_real_worker_trains_and_promotes():
             "config",
             "worker",
             "--pool=solo",
+            # Training is routed to its own queue (CELERY_TASK_ROUTES): this one worker takes both.
+            "-Q",
+            "celery,training",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",

@@ -1,9 +1,12 @@
 """`manage.py train_recommender`: the Celery task's pipeline, run synchronously (CONTRACTS.md)."""
 
+import secrets
+
 from django.core.management.base import BaseCommand, CommandError
 
 from recommendations import evaluation, model_registry, training
 from recommendations.selectors import serving_version
+from recommendations.tasks import TrainingBusy, train_single_flight
 
 
 class Command(BaseCommand):
@@ -22,7 +25,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Model {serving.version} already serves; nothing to do.")
             return
         try:
-            mv = training.train_and_register(trigger="command")
+            # The same lease as the Celery task: never two trainings at once.
+            mv = train_single_flight(trigger="command", holder=f"command/{secrets.token_hex(4)}")
+        except TrainingBusy as exc:
+            raise CommandError("Another training is running; try again when it has finished.") from exc
         except training.TrainingError as exc:
             raise CommandError(f"Training failed: {exc}") from exc
         except Exception as exc:

@@ -1,0 +1,200 @@
+"""The outbox: every task the product enqueues is a row written with the request.
+
+    from ops import outbox
+    with transaction.atomic():
+        export = ExportRequest.objects.create(...)
+        outbox.enqueue("privacy.tasks.export_build", str(export.id))
+
+`enqueue` writes an `OutboxTask` in the caller's transaction and, after commit, hands it to
+the broker (its id is the Celery task id). A broker that is down only leaves the row
+`pending`: the request still answers, and `sweep` (beat, every minute) hands it over once the
+broker is back. The sweeper also hands over again what the broker lost (accepted, never
+started: a Redis restart keeps nothing) and what a dead worker was running (started, its
+heartbeat stopped). Tasks are idempotent (each claims its own row), so a second delivery
+costs a no-op, never a duplicate.
+
+Embedded default (no broker): Celery runs the task in-process at dispatch, as before, and the
+row is marked with the outcome.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from common.logs import warn_every
+
+from .models import UNFINISHED, OutboxStatus, OutboxTask
+
+log = logging.getLogger(__name__)
+
+# Unfinished rows older than this are left to their domain's own recovery (and reported).
+MAX_ATTEMPTS = 8
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def pending_grace() -> timedelta:
+    """A pending row younger than this may still be dispatched by its own on_commit."""
+    return timedelta(seconds=_setting("OUTBOX_PENDING_GRACE_SECONDS", 15))
+
+
+def redispatch_after() -> timedelta:
+    """Accepted but not started for this long (doubling per attempt): taken as lost."""
+    return timedelta(seconds=_setting("OUTBOX_REDISPATCH_SECONDS", 300))
+
+
+def heartbeat_every() -> float:
+    return _setting("OUTBOX_HEARTBEAT_SECONDS", 15)
+
+
+def dead_after() -> timedelta:
+    """Started, and no heartbeat for this long: the worker died."""
+    return timedelta(seconds=_setting("OUTBOX_DEAD_AFTER_SECONDS", 60))
+
+
+def enqueue(task: str, *args, key: str = "", **kwargs) -> OutboxTask:
+    """Record `task(*args, **kwargs)` in the current transaction; dispatch it after commit.
+
+    With `key`, a second unfinished request under the same key is the first one (returned).
+    Arguments must be JSON (they cross the broker as JSON).
+    """
+    if key:
+        existing = OutboxTask.objects.filter(key=key, status__in=UNFINISHED).first()
+        if existing is not None:
+            return existing
+    row = OutboxTask.objects.create(task=task, args=list(args), kwargs=kwargs, key=key)
+    transaction.on_commit(lambda: dispatch(row.pk))
+    return row
+
+
+def dispatch(row_id) -> bool:
+    """Hand the row to the broker (or, without one, run it in-process). True when accepted."""
+    row = OutboxTask.objects.filter(pk=row_id).first()
+    if row is None or row.status in (OutboxStatus.DONE, OutboxStatus.FAILED):
+        return False
+    task = _task(row.task)
+    eager = bool(current_app.conf.task_always_eager)
+    OutboxTask.objects.filter(pk=row.pk, status__in=UNFINISHED).update(
+        status=OutboxStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1
+    )
+    if eager:
+        # In-process: the task's own exceptions propagate as they always did (EAGER_PROPAGATES).
+        try:
+            result = task.apply_async(args=row.args, kwargs=row.kwargs, task_id=str(row.pk))
+        except Exception as exc:
+            _finish(row.pk, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        _finish(row.pk, OutboxStatus.DONE if result.successful() else OutboxStatus.FAILED, "")
+        return True
+    try:
+        # retry=False: with the broker down, fail now and leave the row to the sweeper rather
+        # than hold the request while kombu retries. ignore_result: the row is the result; the
+        # Redis result backend would otherwise subscribe first and retry for 20 s.
+        task.apply_async(args=row.args, kwargs=row.kwargs, task_id=str(row.pk), retry=False, ignore_result=True)
+    except Exception as exc:
+        OutboxTask.objects.filter(pk=row.pk, status=OutboxStatus.SENT).update(
+            status=OutboxStatus.PENDING, sent_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        warn_every(
+            log,
+            "outbox-broker",
+            "broker refused %s (%s: %s); kept in the outbox for the sweeper",
+            row.task,
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    return True
+
+
+def _task(name: str):
+    # Task names are "<module>.<function>"; importing the module registers it, whatever has
+    # been imported so far in this process (autodiscovery only runs in a worker).
+    if name not in current_app.tasks:
+        importlib.import_module(name.rsplit(".", 1)[0])
+    return current_app.tasks[name]
+
+
+def _finish(row_id, status: str, error: str) -> None:
+    now = timezone.now()
+    OutboxTask.objects.filter(pk=row_id).update(
+        status=status, finished_at=now, heartbeat_at=now, last_error=error[:2000]
+    )
+
+
+def mark_started(task_id: str) -> bool:
+    now = timezone.now()
+    return bool(
+        OutboxTask.objects.filter(pk=task_id, status__in=UNFINISHED).update(
+            status=OutboxStatus.STARTED, started_at=now, heartbeat_at=now
+        )
+    )
+
+
+def mark_alive(task_id: str) -> None:
+    OutboxTask.objects.filter(pk=task_id, status=OutboxStatus.STARTED).update(heartbeat_at=timezone.now())
+
+
+def mark_finished(task_id: str, *, state: str, error: str = "") -> None:
+    if state == "RETRY":
+        # The retry is a new message with the same id, already with the broker.
+        OutboxTask.objects.filter(pk=task_id).update(status=OutboxStatus.SENT, sent_at=timezone.now())
+        return
+    status = OutboxStatus.DONE if state == "SUCCESS" else OutboxStatus.FAILED
+    _finish(task_id, status, error)
+
+
+def due(now=None) -> list[OutboxTask]:
+    """Rows to hand to the broker again (module docstring)."""
+    now = now or timezone.now()
+    rows = OutboxTask.objects.filter(
+        Q(status=OutboxStatus.PENDING, created_at__lt=now - pending_grace())
+        | Q(status=OutboxStatus.SENT)
+        | Q(status=OutboxStatus.STARTED, heartbeat_at__lt=now - dead_after())
+    ).filter(attempts__lt=MAX_ATTEMPTS)
+    picked = []
+    for row in rows.order_by("created_at")[:500]:
+        if row.status == OutboxStatus.SENT:
+            wait = redispatch_after() * (2 ** max(0, row.attempts - 1))
+            if row.sent_at is not None and row.sent_at > now - wait:
+                continue
+        picked.append(row)
+    return picked
+
+
+def sweep(now=None) -> dict:
+    """Dispatch what is due; forget finished rows after OUTBOX_KEEP_DAYS. Safe to run twice."""
+    now = now or timezone.now()
+    sent = refused = 0
+    for row in due(now):
+        if row.status == OutboxStatus.STARTED:
+            log.warning(
+                "outbox: %s %s lost its worker (no heartbeat since %s); dispatching again",
+                row.task,
+                row.pk,
+                row.heartbeat_at,
+            )
+        if dispatch(row.pk):
+            sent += 1
+        else:
+            refused += 1
+    keep = timedelta(days=_setting("OUTBOX_KEEP_DAYS", 7))
+    purged, _ = OutboxTask.objects.filter(
+        status__in=[OutboxStatus.DONE, OutboxStatus.FAILED], finished_at__lt=now - keep
+    ).delete()
+    return {"dispatched": sent, "refused": refused, "purged": purged, "depth": depth()}
+
+
+def depth() -> int:
+    """Unfinished rows: the backlog an operator watches."""
+    return OutboxTask.objects.filter(status__in=UNFINISHED).count()
