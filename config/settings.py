@@ -491,7 +491,10 @@ OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
 # Long jobs (training, exports, erasures, insights) hold a lease renewed every JOB_LEASE_SECONDS/3;
 # a dead holder's lease lapses within JOB_LEASE_SECONDS and the next run takes over.
 JOB_LEASE_SECONDS = env.float("JOB_LEASE_SECONDS", default=90)
-CELERY_BEAT_SCHEDULE["ops-outbox-sweep"] = {"task": "ops.tasks.outbox_sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["ops-outbox-sweep"] = {
+    "task": "ops.tasks.outbox_sweep",
+    "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=60.0),
+}
 
 # --- Operations: health, readiness, metrics ---------------------------------------------------
 # /healthz (alive), /readyz (database, migrations, cache, broker; 503 + Retry-After when one is
@@ -500,6 +503,9 @@ CELERY_BEAT_SCHEDULE["ops-outbox-sweep"] = {"task": "ops.tasks.outbox_sweep", "s
 # leading slash). Probes must still send a Host in ALLOWED_HOSTS.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
 READINESS_RETRY_AFTER = env.int("READINESS_RETRY_AFTER", default=10)
+# Checks still reported but no longer failing readiness (e.g. "cache,broker": the site rides out
+# their outage, and a shared Redis that fails every host's probe empties the load balancer).
+READINESS_OPTIONAL = env.list("READINESS_OPTIONAL", default=[])
 # A database outage answers 503 with this Retry-After on every page and endpoint (ops.middleware).
 DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=30)
 # DRF would turn a database error in an API view into a JSON 500 (api.errors); this handler is
@@ -509,7 +515,7 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # An unreachable database (dropped packets, not a refusal) must fail a request, and the
     # readiness probe, in seconds rather than after the kernel's TCP timeout of minutes.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
 # /metrics: for these networks (the direct peer's address, never X-Forwarded-For) or for
 # `Authorization: Bearer <METRICS_TOKEN>` (empty: no token accepted); anyone else gets a 404.

@@ -24,8 +24,14 @@ STORAGES = {
 # Tasks run in-process in tests even when REDIS_URL is set, so a test sees a task's effect at
 # once. The real-worker tests (marked `celery_worker`) switch `celery_app.conf.task_always_eager`
 # off for their duration and start a real `celery worker` process against Redis.
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# The fault tests (tests/ops/test_faults.py) run web, worker and beat as processes under these
+# settings; they slow a job down (so a worker can be killed in the middle of it) with:
+RECOMMENDER_PARAMS = env.json("TEST_RECOMMENDER_PARAMS", default={})
+if env.float("TEST_SLOW_EXPORT_SECONDS", default=0):
+    INSTALLED_APPS = [*INSTALLED_APPS, "tests.support.slow_jobs"]  # noqa: F405
 
 # The SQLite test database is a FILE, not Django's default shared in-memory one. With memory,
 # the live server's threads all borrow the test thread's single connection, so concurrent

@@ -6,10 +6,11 @@ tasks do not run in-process). The apps add their own through `register_check`; r
 adds the serving model, informational only: without a model the site still serves its
 non-personal rows, so that is no reason to take the process out of the load balancer.
 
-Every check is bounded in time, so a probe answers within about two seconds whatever is down:
-the database by its connect timeout (settings: DATABASE_CONNECT_TIMEOUT on PostgreSQL), the
-cache and broker (network clients whose connect may hang on a dropped packet) by running in a
-small thread pool with a deadline. A check that raises reports the exception's class only:
+Every check is bounded in time, so a probe answers within seconds whatever is down: the
+database by its connect timeout (a refusal is immediate; a host that drops packets takes
+DATABASE_CONNECT_TIMEOUT on PostgreSQL), tried once, and the checks that need it are skipped
+while it is down; the cache and broker (network clients whose connect may hang on a dropped
+packet) run in a small thread pool with a deadline of THREADED_DEADLINE_SECONDS. A check that raises reports the exception's class only:
 the body is public, and messages name hosts and users; the log has the whole story.
 """
 
@@ -63,6 +64,15 @@ def register_check(
     _checks[name] = Check(name=name, fn=fn, required=required, threaded=threaded, needs=needs)
 
 
+def _required(check: Check) -> bool:
+    # READINESS_OPTIONAL: checks an operator chose to report only. The cache (common.cache serves
+    # misses) and the broker (the outbox keeps what it could not hand over) are outages the site
+    # rides out; failing readiness for them takes every web host out at once.
+    from django.conf import settings
+
+    return check.required and check.name not in getattr(settings, "READINESS_OPTIONAL", ())
+
+
 def _run(check: Check) -> dict:
     start = time.perf_counter()
     try:
@@ -72,7 +82,7 @@ def _run(check: Check) -> dict:
         log.warning("readiness check %s failed", check.name, exc_info=True)
         result = {"ok": False, "error": type(exc).__name__}
     result["ms"] = round((time.perf_counter() - start) * 1000, 1)
-    if not check.required:
+    if not _required(check):
         result["required"] = False
     return result
 
@@ -121,7 +131,7 @@ def readiness() -> tuple[bool, dict[str, dict]]:
             log.warning("readiness check %s timed out", name)
             results[name] = {"ok": False, "error": "timed out", "ms": round(THREADED_DEADLINE_SECONDS * 1000, 1)}
     ordered = {c.name: results[c.name] for c in checks}
-    ready = all(ordered[c.name]["ok"] for c in checks if c.required)
+    ready = all(ordered[c.name]["ok"] for c in checks if _required(c))
     return ready, ordered
 
 
@@ -135,13 +145,14 @@ def _select_one() -> None:
 
 
 def check_database() -> dict:
+    reused = connection.connection is not None
     try:
         _select_one()
     except Exception:
-        if connection.in_atomic_block:
+        if not reused or connection.in_atomic_block:
             raise
-        # A connection the server dropped (a database restart) fails once; a fresh one tells
-        # whether the database itself is down.
+        # A kept connection the server dropped (a database restart) fails once; a fresh one
+        # tells whether the database itself is down. A failed fresh connect is not retried.
         connection.close()
         _select_one()
     return {"ok": True, "vendor": connection.vendor}
@@ -173,7 +184,8 @@ def check_cache() -> dict:
     token = uuid.uuid4().hex
     cache.set(key, token, timeout=30)
     if cache.get(key) != token:
-        return {"ok": False, "state": "a stored value did not read back"}
+        # A backend that serves its errors as misses (common.cache) ends up here when down.
+        return {"ok": False, "state": "unreachable: a value written did not read back"}
     cache.delete(key)
     return {"ok": True}
 

@@ -26,11 +26,14 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 log = logging.getLogger(__name__)
+
+# No `*_created` series beside every counter and histogram: half the lines, nothing alerted on.
+disable_created_metrics()
 
 # --- Measured in the process -------------------------------------------------------------------
 
@@ -145,7 +148,7 @@ def _outbox_families():
         "Tasks recorded in the outbox (finished ones are kept OUTBOX_KEEP_DAYS), by task and status.",
         labels=["task", "status"],
     )
-    # One grouped query over the kept rows: (status, created_at) is indexed.
+    # One grouped query over the rows kept (finished ones go after OUTBOX_KEEP_DAYS).
     for row in OutboxTask.objects.values("task", "status").annotate(n=Count("pk")).order_by():
         tasks.add_metric([row["task"], row["status"]], row["n"])
     yield tasks

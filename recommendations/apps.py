@@ -80,5 +80,5 @@ class RecommendationsConfig(AppConfig):
         # for /readyz and the registry's figures for /metrics.
         from ops import health, metrics
 
-        health.register_check("model", model_readiness, required=False)
+        health.register_check("model", model_readiness, required=False, needs="database")
         metrics.register_collector("recommendations", model_metric_families)

@@ -90,7 +90,7 @@ def test_an_export_asked_while_the_broker_is_down_answers_202_and_completes_late
 
 @pytest.mark.django_db
 def test_an_erasure_asked_while_the_broker_is_down_is_done_later(broker_down, django_capture_on_commit_callbacks):
-    user, profile = make_account("ann")
+    user, _profile = make_account("ann")
     with django_capture_on_commit_callbacks(execute=True):
         record = erasure.account_delete_request(account=user, password=PASSWORD, via="web")
     assert DeletionRecord.objects.get(pk=record.pk).status == DeletionStatus.REQUESTED
@@ -177,7 +177,9 @@ def test_an_erasure_whose_worker_died_is_taken_over_and_retried_by_beat(django_c
     record = DeletionRecord.objects.create(account=user, status=DeletionStatus.RUNNING)
     now = timezone.now()
     DeletionRecord.objects.filter(pk=record.pk).update(
-        started_at=now - timedelta(hours=1), heartbeat_at=now - timedelta(seconds=20), requested_at=now - timedelta(hours=1)
+        started_at=now - timedelta(hours=1),
+        heartbeat_at=now - timedelta(seconds=20),
+        requested_at=now - timedelta(hours=1),
     )
     assert erasure.erasures_retry() == 0  # alive
     DeletionRecord.objects.filter(pk=record.pk).update(heartbeat_at=now - timedelta(seconds=91))

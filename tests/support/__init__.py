@@ -4,6 +4,7 @@
 - `api`: token_client and the World the API tests share.
 - `db`: require_postgres.
 - `factories`: factory_boy factories for every model.
+- `services`: real processes for the fault tests (a private Redis, gunicorn, worker, beat).
 - `recommender`: a small catalog with clear taste clusters and a hand-made model.
 - `training_world`: a synthetic world for the recommender's training tests.
 """
