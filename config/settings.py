@@ -236,7 +236,16 @@ else:
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5) * 4
 # ...and kombu's own reconnect loop for a publish: one quick second try, not 2 s sleeps (a
 # worker's consumer passes its own retry settings and is not affected).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# visibility_timeout: Redis hands an unacknowledged message to another worker after this, so it
+# must outlast the longest task (training's hard limit is 65 minutes); a dead worker's task is
+# handed over sooner by the outbox sweeper anyway.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    "visibility_timeout": 2 * 60 * 60,
+}
 # JSON only: nothing pickled crosses the broker.
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -443,7 +452,8 @@ RECOMMENDER_PARAMS: dict = {}
 from celery.schedules import crontab  # noqa: E402 - kept inside this app's block
 
 CELERY_BEAT_SCHEDULE["recommendations-nightly-retrain"] = {
-    "task": "recommendations.tasks.model_train",
+    # Through the outbox like every other training (a worker killed mid-fit is then replaced).
+    "task": "recommendations.tasks.model_train_scheduled",
     "schedule": crontab(hour=3, minute=30),
     "kwargs": {"trigger": "nightly"},
 }

@@ -10,8 +10,10 @@ Every check is bounded in time, so a probe answers within seconds whatever is do
 database by its connect timeout (a refusal is immediate; a host that drops packets takes
 DATABASE_CONNECT_TIMEOUT on PostgreSQL), tried once, and the checks that need it are skipped
 while it is down; the cache and broker (network clients whose connect may hang on a dropped
-packet) run in a small thread pool with a deadline of THREADED_DEADLINE_SECONDS. A check that raises reports the exception's class only:
-the body is public, and messages name hosts and users; the log has the whole story.
+packet) run in a small thread pool with a deadline of THREADED_DEADLINE_SECONDS.
+
+A check that raises reports the exception's class only: the body is public, and messages name
+hosts and users; the log has the whole story.
 """
 
 from __future__ import annotations

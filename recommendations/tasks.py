@@ -99,6 +99,12 @@ def model_train(self, trigger: str = "task") -> dict:
     return {"skipped": False, "version": mv.version, "status": mv.status, "metrics": mv.metrics}
 
 
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def model_train_scheduled(trigger: str = "nightly") -> str:
+    """Beat's nightly retrain: queued through the outbox, so it is swept like any other."""
+    return str(train_request(trigger=trigger).pk)
+
+
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
 def interactions_check() -> dict:
     """Enqueue training when enough interactions arrived since the serving version's data.

@@ -185,6 +185,29 @@ def test_readyz_is_503_with_retry_after_when_the_cache_is_down(client, settings,
 
 
 @pytest.mark.django_db
+def test_readyz_answers_in_time_when_the_cache_hangs(client, settings):
+    """A Redis that takes the connection and never answers (a hung server, a full backlog):
+    the client has no timeout of its own here, the probe's deadline bounds it."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the kernel's backlog; nobody reads them
+        port = silent.getsockname()[1]
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{port}/0",
+            }
+        }
+        started = time.monotonic()
+        response = client.get("/readyz")
+        elapsed = time.monotonic() - started
+    # Closing the listener resets the pending connection: the stuck check thread ends too.
+    assert elapsed < 2.5
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"]["error"] == "timed out"
+
+
+@pytest.mark.django_db
 def test_readyz_is_503_when_the_broker_is_down(client):
     with broker_at(f"redis://127.0.0.1:{closed_port()}/0"):
         started = time.monotonic()

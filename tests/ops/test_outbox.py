@@ -32,16 +32,18 @@ def broker_down():
     """The product's Celery app, not eager, with its broker at a closed port."""
     from config.celery import app
 
-    saved = (app.conf.task_always_eager, app.conf.broker_url, app._pool, app.amqp._producer_pool)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
+    conf = app.conf
+    saved = (conf.task_always_eager, conf.broker_url, conf.broker_write_url, app._pool, app.amqp._producer_pool)
+    url = f"redis://127.0.0.1:{_closed_port()}/0"
+    conf.task_always_eager, conf.broker_url, conf.broker_write_url = False, url, url
+    # Connections are pooled per app: a fresh pool, so nothing reuses another broker's.
     app._pool = None
     app.amqp._producer_pool = None
     yield app
-    app.conf.task_always_eager, app.conf.broker_url = saved[0], saved[1]
+    conf.task_always_eager, conf.broker_url, conf.broker_write_url = saved[:3]
     if app._pool is not None:
         app._pool.force_close_all()
-    app._pool, app.amqp._producer_pool = saved[2], saved[3]
+    app._pool, app.amqp._producer_pool = saved[3], saved[4]
 
 
 def _back_online(app):

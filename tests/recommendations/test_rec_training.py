@@ -412,7 +412,13 @@ def test_task_options():
 
 def test_beat_schedule_has_nightly_and_threshold_check(settings):
     tasks_scheduled = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"recommendations.tasks.model_train", "recommendations.tasks.interactions_check"} <= tasks_scheduled
+    assert {"recommendations.tasks.model_train_scheduled", "recommendations.tasks.interactions_check"} <= tasks_scheduled
+
+
+@pytest.mark.django_db
+def test_the_nightly_retrain_goes_through_the_outbox():
+    tasks.model_train_scheduled(trigger="nightly")
+    assert _queued_trainings() == [{"trigger": "nightly"}]
 
 
 def _queued_trainings() -> list[dict]:
