@@ -412,7 +412,8 @@ def test_task_options():
 
 def test_beat_schedule_has_nightly_and_threshold_check(settings):
     tasks_scheduled = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"recommendations.tasks.model_train_scheduled", "recommendations.tasks.interactions_check"} <= tasks_scheduled
+    wanted = {"recommendations.tasks.model_train_scheduled", "recommendations.tasks.interactions_check"}
+    assert wanted <= tasks_scheduled
 
 
 @pytest.mark.django_db
