@@ -62,6 +62,10 @@ class _Breaker:
                     self.failures = 0
 
 
+_breakers: dict[str, _Breaker] = {}
+_breakers_lock = threading.Lock()
+
+
 def _guarded(name: str, miss):
     method = getattr(RedisCache, name)
 
@@ -98,7 +102,10 @@ class ResilientRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._breaker = _Breaker()
+        # Django makes one cache object per thread; the breaker (and its once-a-minute warning)
+        # is one per process and server.
+        with _breakers_lock:
+            self._breaker = _breakers.setdefault(str(server), _Breaker())
 
     def is_down(self) -> bool:
         """True while the last operation failed within RETRY_SECONDS (for /readyz)."""

@@ -81,7 +81,8 @@ def _run(check: Check) -> dict:
         out = dict(check.fn() or {})
         result = {"ok": bool(out.pop("ok", True)), **out}
     except Exception as exc:  # reported, not raised: readiness says what is down
-        log.warning("readiness check %s failed", check.name, exc_info=True)
+        # One line, not a traceback: probes come every few seconds for as long as it lasts.
+        log.warning("readiness check %s failed: %s: %s", check.name, type(exc).__name__, exc)
         result = {"ok": False, "error": type(exc).__name__}
     result["ms"] = round((time.perf_counter() - start) * 1000, 1)
     if not _required(check):
@@ -182,6 +183,9 @@ def check_cache() -> dict:
     from django.core.cache import caches
 
     cache = caches["default"]
+    is_down = getattr(cache, "is_down", None)  # common.cache: its breaker is open after a failure
+    if is_down is not None and is_down():
+        return {"ok": False, "state": "unreachable"}
     key = f"ops:readyz:{os.getpid()}:{threading.get_ident()}"
     token = uuid.uuid4().hex
     cache.set(key, token, timeout=30)

@@ -105,8 +105,8 @@ class _ScrapeTimeCollector:
         for name, fn in list(_collectors.items()):
             try:
                 families = list(fn())
-            except Exception:  # an outage must not cost the scrape: report it and go on
-                log.warning("metrics collector %s failed", name, exc_info=True)
+            except Exception as exc:  # an outage must not cost the scrape: report it and go on
+                log.warning("metrics collector %s failed: %s: %s", name, type(exc).__name__, exc)
                 COLLECTOR_ERRORS.labels(collector=name).inc()
                 up.add_metric([name], 0)
                 continue

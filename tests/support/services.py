@@ -159,23 +159,9 @@ class Web(Managed):
         self.port = free_port()
         super().__init__(
             "web",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-                "--access-logfile",
-                "-",
-            ],
-            env,
+            # The production configuration, two workers of it.
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "2", "GUNICORN_TIMEOUT": "60"},
             log_dir,
         )
 
