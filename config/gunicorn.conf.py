@@ -78,3 +78,23 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # the previous page's query string, search terms included) and the user agent %(a)s (a
 # fingerprinting aid that operations do not need).
 access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms %(p)s'
+
+# Prometheus multiprocess mode (ops.metrics): with PROMETHEUS_MULTIPROC_DIR set, each worker
+# writes its samples there and /metrics adds them up. The directory must start empty (stale files
+# of a previous run would be added in) and a dead worker's live gauges must be dropped.
+_METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    if _METRICS_DIR:
+        os.makedirs(_METRICS_DIR, exist_ok=True)
+        for name in os.listdir(_METRICS_DIR):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(_METRICS_DIR, name))
+
+
+def child_exit(server, worker):
+    if _METRICS_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
+from ops.models import OutboxStatus, OutboxTask
 from recommendations import artifacts, tasks
 from recommendations.models import ModelStatus, ModelVersion
 
@@ -54,15 +55,16 @@ def test_changelist_needs_staff(client, owner_client):
     assert owner_client.get(reverse(CHANGELIST)).status_code == 302
 
 
-def test_retrain_now_enqueues_after_commit(staff_client, monkeypatch, django_capture_on_commit_callbacks):
-    calls = []
-    monkeypatch.setattr(tasks.model_train, "delay", lambda **kw: calls.append(kw))
+def test_retrain_now_enqueues_after_commit(staff_client, django_capture_on_commit_callbacks):
     mv = _version("20260101-000000-aaaa", ModelStatus.SERVING)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = staff_client.post(
             reverse(CHANGELIST), {"action": "retrain_now", "_selected_action": [mv.pk]}, follow=True
         )
-    assert calls == [{"trigger": "admin"}]
+    # Recorded in the outbox with the request; handed to the broker only after commit.
+    row = OutboxTask.objects.get(task=tasks.TASK_NAME)
+    assert row.kwargs == {"trigger": "admin"} and row.status == OutboxStatus.PENDING
+    assert len(callbacks) == 1
     assert "Training has been queued" in response.content.decode()
 
 
