@@ -108,8 +108,21 @@ class ResilientRedisCache(RedisCache):
             self._breaker = _breakers.setdefault(str(server), _Breaker())
 
     def is_down(self) -> bool:
-        """True while the last operation failed within RETRY_SECONDS (for /readyz)."""
+        """True while the last operation failed within RETRY_SECONDS."""
         return self._breaker.open()
+
+    def probe(self) -> bool:
+        """Ask Redis now, breaker or not (for /readyz): closes the breaker when it answers, so
+        readiness and the cache come back the moment Redis does, not RETRY_SECONDS later."""
+        try:
+            self._cache.get_client(write=True).ping()
+        except _ERRORS as exc:
+            self._breaker.trip(exc)
+            return False
+        with self._breaker.lock:
+            self._breaker.down_until = 0.0
+        self._breaker.recovered()
+        return True
 
     get = _guarded("get", _get_miss)
     get_many = _guarded("get_many", {})

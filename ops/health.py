@@ -183,8 +183,8 @@ def check_cache() -> dict:
     from django.core.cache import caches
 
     cache = caches["default"]
-    is_down = getattr(cache, "is_down", None)  # common.cache: its breaker is open after a failure
-    if is_down is not None and is_down():
+    probe = getattr(cache, "probe", None)  # common.cache: asks Redis past its breaker
+    if probe is not None and not probe():
         return {"ok": False, "state": "unreachable"}
     key = f"ops:readyz:{os.getpid()}:{threading.get_ident()}"
     token = uuid.uuid4().hex

@@ -138,7 +138,9 @@ def test_redis_down_an_export_is_accepted_and_done_once_redis_returns(stack):
     started = time.monotonic()
     status, _, body = web.request("POST", "/api/v1/privacy/exports/", headers=auth)
     assert status == 202, body
-    assert time.monotonic() - started < 5
+    answered = time.monotonic() - started
+    print(f"fault: Redis down; POST privacy/exports/ answered 202 in {answered * 1000:.0f} ms")
+    assert answered < 5
     export = _export_of(user)
     assert export.status == ExportStatus.PENDING
     row = OutboxTask.objects.get(task="privacy.tasks.export_build")
@@ -171,7 +173,7 @@ def test_redis_down_an_export_is_accepted_and_done_once_redis_returns(stack):
     print(f"fault: Redis down; the export finished {time.monotonic() - back_at:.1f} s after Redis returned")
     assert (Path(settings.EXPORT_ROOT) / _export_of(user).file_name).is_file()
     _no_stuck_outbox_rows()
-    assert web.request("GET", "/readyz")[0] == 200
+    wait_for(lambda: web.request("GET", "/readyz")[0] == 200, timeout=10, what="ready again")
     # The access log has each request, without its query string (search terms travel there).
     web.request("GET", "/search/?q=quietriverlog")
     wait_for(lambda: '"GET /search/ ' in web.output(), timeout=5, what="the access log line")

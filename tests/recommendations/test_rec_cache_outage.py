@@ -6,6 +6,7 @@ also stop a real running Redis under a live server.
 """
 
 import logging
+import shutil
 import socket
 import time
 
@@ -14,6 +15,7 @@ from django.core.cache import caches
 
 from tests.support.accounts import signed_in_client
 from tests.support.recommender import install_model, rate
+from tests.support.services import RedisServer
 
 pytestmark = pytest.mark.usefixtures("rec_env")
 
@@ -73,3 +75,30 @@ def test_home_stays_personalized_while_the_cache_is_down(owner, cat, redis_down,
     # One warning for the outage, not a traceback per request.
     assert not [r for r in caplog.records if r.exc_info]
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) <= 2
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+def test_the_cache_comes_back_the_moment_redis_does(settings, tmp_path):
+    """A real redis-server, stopped and started again: the breaker keeps Redis out of the
+    request path while it is down, and the readiness probe closes it as soon as Redis answers."""
+    redis = RedisServer(tmp_path).start()
+    try:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "common.cache.ResilientRedisCache",
+                "LOCATION": redis.url,
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            }
+        }
+        cache = caches["default"]
+        assert cache.set("k", "v") is not False and cache.get("k") == "v"
+        redis.kill()
+        assert cache.get("k") is None and cache.is_down()
+        assert cache.probe() is False
+        redis.start()  # empty: it keeps nothing
+        assert cache.is_down()  # still skipped by requests for a few seconds...
+        assert cache.probe() is True and not cache.is_down()  # ...unless the probe sees it back
+        cache.set("k", "again")
+        assert cache.get("k") == "again"
+    finally:
+        redis.stop()
