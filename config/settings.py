@@ -245,7 +245,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_step": 0.2,
     "interval_max": 0.2,
     "visibility_timeout": 2 * 60 * 60,
+    # A Redis that accepts the connection and never answers (paused, or a pooled connection to
+    # a host that now drops packets) must fail the hand-over too, not hang the request until
+    # gunicorn kills it. A worker's BRPOP waits 1 s per poll, well inside these.
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5) * 2,
+    "socket_timeout": 3,
 }
+# Nothing reads task results (the outbox row and each job's own row say how it went), so no
+# task writes one to Redis.
+CELERY_TASK_IGNORE_RESULT = True
 # JSON only: nothing pickled crosses the broker.
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

@@ -47,6 +47,14 @@ class OutboxTask(models.Model):
             models.Index(fields=["status", "created_at"], name="ops_outbox_status_created"),
             models.Index(fields=["key", "status"], name="ops_outbox_key_status"),
         ]
+        constraints = [
+            # One unfinished row per key, even under concurrent requests (outbox.enqueue).
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status__in=["pending", "sent", "started"]) & ~models.Q(key=""),
+                name="ops_outbox_one_unfinished_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.task} ({self.status})"

@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -65,28 +65,42 @@ def dead_after() -> timedelta:
 def enqueue(task: str, *args, key: str = "", **kwargs) -> OutboxTask:
     """Record `task(*args, **kwargs)` in the current transaction; dispatch it after commit.
 
-    With `key`, a second unfinished request under the same key is the first one (returned).
-    Arguments must be JSON (they cross the broker as JSON).
+    With `key`, a second unfinished request under the same key is the first one (returned; a
+    partial unique index makes that hold under concurrent requests too). Arguments must be
+    JSON (they cross the broker as JSON).
     """
     if key:
         existing = OutboxTask.objects.filter(key=key, status__in=UNFINISHED).first()
         if existing is not None:
             return existing
-    row = OutboxTask.objects.create(task=task, args=list(args), kwargs=kwargs, key=key)
+    try:
+        with transaction.atomic():
+            row = OutboxTask.objects.create(task=task, args=list(args), kwargs=kwargs, key=key)
+    except IntegrityError:
+        # A concurrent request under the same key got there first.
+        return OutboxTask.objects.get(key=key, status__in=UNFINISHED)
     transaction.on_commit(lambda: dispatch(row.pk))
     return row
 
 
-def dispatch(row_id) -> bool:
-    """Hand the row to the broker (or, without one, run it in-process). True when accepted."""
-    row = OutboxTask.objects.filter(pk=row_id).first()
+def dispatch(row_id, *, expected: OutboxTask | None = None) -> bool:
+    """Hand the row to the broker (or, without one, run it in-process). True when accepted.
+
+    Compare-and-set: the row moves to `sent` only from the state it had when it was judged due
+    (`expected`, as the sweeper read it; else as read here), so a sweeper and a request (or two
+    sweepers) racing on one row publish it once, and a row a worker started in the meantime is
+    not sent again under it.
+    """
+    row = expected or OutboxTask.objects.filter(pk=row_id).first()
     if row is None or row.status in (OutboxStatus.DONE, OutboxStatus.FAILED):
         return False
     task = _task(row.task)
     eager = bool(current_app.conf.task_always_eager)
-    OutboxTask.objects.filter(pk=row.pk, status__in=UNFINISHED).update(
-        status=OutboxStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1
-    )
+    claimed = OutboxTask.objects.filter(
+        pk=row.pk, status=row.status, attempts=row.attempts, heartbeat_at=row.heartbeat_at
+    ).update(status=OutboxStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1)
+    if not claimed:
+        return False
     if eager:
         # In-process: the task's own exceptions propagate as they always did (EAGER_PROPAGATES).
         try:
@@ -102,8 +116,12 @@ def dispatch(row_id) -> bool:
         # Redis result backend would otherwise subscribe first and retry for 20 s.
         task.apply_async(args=row.args, kwargs=row.kwargs, task_id=str(row.pk), retry=False, ignore_result=True)
     except Exception as exc:
+        # Not an attempt: the broker never had it (so a long outage cannot exhaust MAX_ATTEMPTS).
         OutboxTask.objects.filter(pk=row.pk, status=OutboxStatus.SENT).update(
-            status=OutboxStatus.PENDING, sent_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+            status=OutboxStatus.PENDING,
+            sent_at=None,
+            attempts=row.attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         warn_every(
             log,
@@ -125,19 +143,25 @@ def _task(name: str):
     return current_app.tasks[name]
 
 
-def _finish(row_id, status: str, error: str) -> None:
+def _finish(row_id, status: str, error: str, *, only_from=None) -> int:
     now = timezone.now()
-    OutboxTask.objects.filter(pk=row_id).update(
-        status=status, finished_at=now, heartbeat_at=now, last_error=error[:2000]
-    )
+    rows = OutboxTask.objects.filter(pk=row_id)
+    if only_from is not None:
+        rows = rows.filter(status__in=only_from)
+    return rows.update(status=status, finished_at=now, heartbeat_at=now, last_error=error[:2000])
 
 
 def mark_started(task_id: str) -> bool:
+    """Claim the row for this delivery: from pending or sent, or from a dead delivery (started,
+    its heartbeat stopped). False for a duplicate of a live or finished run, or no outbox task."""
     now = timezone.now()
     return bool(
-        OutboxTask.objects.filter(pk=task_id, status__in=UNFINISHED).update(
-            status=OutboxStatus.STARTED, started_at=now, heartbeat_at=now
+        OutboxTask.objects.filter(pk=task_id)
+        .filter(
+            Q(status__in=[OutboxStatus.PENDING, OutboxStatus.SENT])
+            | Q(status=OutboxStatus.STARTED, heartbeat_at__lt=now - dead_after())
         )
+        .update(status=OutboxStatus.STARTED, started_at=now, heartbeat_at=now)
     )
 
 
@@ -146,12 +170,20 @@ def mark_alive(task_id: str) -> None:
 
 
 def mark_finished(task_id: str, *, state: str, error: str = "") -> None:
+    """The delivery that claimed the row (mark_started) finished it."""
     if state == "RETRY":
         # The retry is a new message with the same id, already with the broker.
-        OutboxTask.objects.filter(pk=task_id).update(status=OutboxStatus.SENT, sent_at=timezone.now())
+        OutboxTask.objects.filter(pk=task_id, status=OutboxStatus.STARTED).update(
+            status=OutboxStatus.SENT, sent_at=timezone.now()
+        )
         return
     status = OutboxStatus.DONE if state == "SUCCESS" else OutboxStatus.FAILED
-    _finish(task_id, status, error)
+    _finish(task_id, status, error, only_from=[OutboxStatus.STARTED])
+
+
+def is_finished(task_id: str) -> bool:
+    """The row of this task id is done or failed (a late duplicate delivery should do nothing)."""
+    return OutboxTask.objects.filter(pk=task_id, status__in=[OutboxStatus.DONE, OutboxStatus.FAILED]).exists()
 
 
 def due(now=None) -> list[OutboxTask]:
@@ -161,7 +193,7 @@ def due(now=None) -> list[OutboxTask]:
         Q(status=OutboxStatus.PENDING, created_at__lt=now - pending_grace())
         | Q(status=OutboxStatus.SENT)
         | Q(status=OutboxStatus.STARTED, heartbeat_at__lt=now - dead_after())
-    ).filter(attempts__lt=MAX_ATTEMPTS)
+    )
     picked = []
     for row in rows.order_by("created_at")[:500]:
         if row.status == OutboxStatus.SENT:
@@ -176,6 +208,16 @@ def sweep(now=None) -> dict:
     """Dispatch what is due; forget finished rows after OUTBOX_KEEP_DAYS. Safe to run twice."""
     now = now or timezone.now()
     sent = refused = 0
+    # Handed over MAX_ATTEMPTS times and never finished (a task that kills its worker each
+    # time): give up loudly, which also frees its key for a new request.
+    gave_up = OutboxTask.objects.filter(status__in=UNFINISHED, attempts__gte=MAX_ATTEMPTS).exclude(
+        status=OutboxStatus.STARTED, heartbeat_at__gte=now - dead_after()
+    )
+    for row in gave_up:
+        log.error("outbox: %s %s given up after %d attempts", row.task, row.pk, row.attempts)
+    gave_up_count = gave_up.update(
+        status=OutboxStatus.FAILED, finished_at=now, last_error=f"given up after {MAX_ATTEMPTS} attempts"
+    )
     for row in due(now):
         if row.status == OutboxStatus.STARTED:
             log.warning(
@@ -184,7 +226,7 @@ def sweep(now=None) -> dict:
                 row.pk,
                 row.heartbeat_at,
             )
-        if dispatch(row.pk):
+        if dispatch(row.pk, expected=row):
             sent += 1
         else:
             refused += 1
@@ -192,7 +234,7 @@ def sweep(now=None) -> dict:
     purged, _ = OutboxTask.objects.filter(
         status__in=[OutboxStatus.DONE, OutboxStatus.FAILED], finished_at__lt=now - keep
     ).delete()
-    return {"dispatched": sent, "refused": refused, "purged": purged, "depth": depth()}
+    return {"dispatched": sent, "refused": refused, "gave_up": gave_up_count, "purged": purged, "depth": depth()}
 
 
 def depth() -> int:

@@ -13,6 +13,7 @@ from celery import signals
 
 from . import outbox
 from .heartbeat import Heartbeat
+from .models import OutboxTask
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,14 @@ def _on_postrun(task_id=None, task=None, state=None, retval=None, **_kw) -> None
         outbox.mark_finished(task_id, state=state or "", error=error)
     except Exception:
         log.warning("outbox: could not mark %s finished", task_id, exc_info=True)
+
+
+def is_duplicate_delivery(task_id: str) -> bool:
+    """True when `task_id` is an outbox task that this delivery did not claim (mark_started
+    refused it: another delivery runs it or already finished it). Call from inside the task."""
+    if task_id in _beats:
+        return False
+    return OutboxTask.objects.filter(pk=task_id).exists()
 
 
 def connect() -> None:

@@ -49,6 +49,9 @@ def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return nets
 
 
+_PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP", "HTTP_X_FORWARDED_HOST")
+
+
 def metrics_allowed(request) -> bool:
     """From an allow-listed network (the direct peer, REMOTE_ADDR: X-Forwarded-For is the
     client's to write) or with `Authorization: Bearer <METRICS_TOKEN>` when a token is set."""
@@ -57,6 +60,10 @@ def metrics_allowed(request) -> bool:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
             return True
+    if any(h in request.META for h in _PROXY_HEADERS):
+        # Came through a proxy: REMOTE_ADDR is the proxy's (often 127.0.0.1 beside gunicorn),
+        # not the client's, so the network says nothing about who asks. Only the token counts.
+        return False
     try:
         peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:

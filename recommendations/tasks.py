@@ -19,7 +19,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ops import leases, outbox
+from ops import leases, outbox, signals
 from ops.heartbeat import Heartbeat, lease_seconds
 
 from . import dataset, training
@@ -58,7 +58,8 @@ def train_single_flight(*, trigger: str, holder: str) -> ModelVersion:
             # We hold the lease, so no other training runs: a version still `training` is an
             # orphan of a dead worker.
             training.mark_interrupted()
-            return training.train_and_register(trigger=trigger)
+            # Renewing once more proves the lease is still this run's before it records a model.
+            return training.train_and_register(trigger=trigger, still_ours=lambda: leases.renew(LEASE, holder, ttl=ttl))
     finally:
         leases.release(LEASE, holder)
 
@@ -83,6 +84,11 @@ def train_request(*, trigger: str):
 def model_train(self, trigger: str = "task") -> dict:
     """Train, evaluate and maybe promote. Returns a JSON-able summary (or why it skipped)."""
     task_id = self.request.id or "local"
+    if not self.request.is_eager and signals.is_duplicate_delivery(task_id):
+        # This task id was already taken by another delivery (alive, or finished: Redis hands a
+        # dead worker's unacknowledged message back hours later). Training is not idempotent.
+        log.info("training %s: a duplicate delivery, skipped", task_id)
+        return {"skipped": True, "reason": "a duplicate delivery"}
     holder = f"{task_id}/{secrets.token_hex(4)}"
     try:
         mv = train_single_flight(trigger=trigger, holder=holder)

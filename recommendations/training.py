@@ -21,6 +21,7 @@ import logging
 import secrets
 import time
 import traceback
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -192,11 +193,15 @@ def new_version_string() -> str:
     return f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def train_and_register(*, trigger: str, params: HybridParams | None = None) -> ModelVersion:
+def train_and_register(
+    *, trigger: str, params: HybridParams | None = None, still_ours: Callable[[], bool] | None = None
+) -> ModelVersion:
     """The whole pipeline (module docstring). Returns the version (serving, ready or rejected).
 
     A failure marks the version `failed` with the error and re-raises; the serving version is
-    untouched (promotion is the last step and is atomic).
+    untouched (promotion is the last step and is atomic). `still_ours()` is asked before the
+    version is recorded: False (the training lease was lost, so another training may have
+    taken over and marked this one interrupted) fails the run instead of promoting beside it.
     """
     params = params or current_params()
     mv = ModelVersion.objects.create(
@@ -227,6 +232,8 @@ def train_and_register(*, trigger: str, params: HybridParams | None = None) -> M
             "epochs": epochs_for(params, all_i.nnz),
         }
         meta = {"params": params.to_dict(), "counts": counts, "metrics": metrics, "baseline_metrics": baseline}
+        if still_ours is not None and not still_ours():
+            raise TrainingError("lost the training lease: another training took over")
         artifacts.save(build_artifacts(mv.version, model, params, data, meta))
         mv.status = ModelStatus.READY
         mv.trained_at = timezone.now()

@@ -226,7 +226,8 @@ def test_a_worker_killed_mid_export_is_replaced_and_the_export_finishes(stack):
     )
     recovered = time.monotonic() - killed_at
     print(f"fault: worker killed mid-export; the export finished {recovered:.1f} s later")
-    assert recovered < RECOVERY_SECONDS
+    # Lease 6 s + dead-worker window 6 s + a sweep + a 1 s export, with room for a loaded host.
+    assert recovered < 60
     assert (Path(settings.EXPORT_ROOT) / _export_of(user).file_name).is_file()
     _no_stuck_outbox_rows()
 
@@ -265,6 +266,7 @@ def test_a_worker_killed_mid_training_does_not_wedge_training(stack):
         what="a new worker took the training over and promoted a model",
     )
     recovered = time.monotonic() - killed_at
+    assert recovered < 120  # the lease and sweep windows, plus a fresh fit on a loaded host
     assert serving.trigger == "fault-test"
     orphan.refresh_from_db()
     assert orphan.status == ModelStatus.FAILED and "interrupted" in orphan.error

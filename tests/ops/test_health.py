@@ -326,11 +326,17 @@ def test_metrics_are_for_the_allowed_networks_or_the_token(client, settings):
     # X-Forwarded-For is the client's to write: never trusted for this.
     assert client.get("/metrics", REMOTE_ADDR=outside, HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 404
     assert client.get("/metrics").status_code == 200  # the test client is 127.0.0.1
+    # A request a reverse proxy beside gunicorn passed on arrives from 127.0.0.1 too: its
+    # forwarding headers show it is someone else's, so only the token would let it in.
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP"):
+        assert client.get("/metrics", **{header: "203.0.113.5"}).status_code == 404
     # No token configured: a bearer header opens nothing.
     assert client.get("/metrics", REMOTE_ADDR=outside, HTTP_AUTHORIZATION="Bearer ").status_code == 404
 
     settings.METRICS_TOKEN = "s3cret-token"
     assert client.get("/metrics", REMOTE_ADDR=outside, HTTP_AUTHORIZATION="Bearer s3cret-token").status_code == 200
+    proxied = {"HTTP_X_FORWARDED_FOR": outside, "HTTP_AUTHORIZATION": "Bearer s3cret-token"}
+    assert client.get("/metrics", **proxied).status_code == 200
     assert client.get("/metrics", REMOTE_ADDR=outside, HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
     assert client.get("/metrics", REMOTE_ADDR=outside, HTTP_AUTHORIZATION="Token s3cret-token").status_code == 404
 

@@ -76,6 +76,7 @@ def test_an_export_asked_while_the_broker_is_down_answers_202_and_completes_late
     assert export.status == ExportStatus.PENDING
     row = OutboxTask.objects.get(task="privacy.tasks.export_build")
     assert row.status == OutboxStatus.PENDING and "Connection refused" in row.last_error
+    assert row.attempts == 0  # the broker never had it: no attempt spent
 
     # Still down at the next sweep: the row waits, nothing is lost or doubled.
     later = timezone.now() + timedelta(seconds=30)
@@ -109,17 +110,64 @@ def test_the_sweeper_hands_over_again_only_what_is_due():
     waiting = OutboxTask.objects.create(task="ops.tasks.outbox_sweep", status=OutboxStatus.SENT, attempts=2)
     alive = OutboxTask.objects.create(task="ops.tasks.outbox_sweep", status=OutboxStatus.STARTED, attempts=1)
     dead = OutboxTask.objects.create(task="ops.tasks.outbox_sweep", status=OutboxStatus.STARTED, attempts=1)
-    given_up = OutboxTask.objects.create(task="ops.tasks.outbox_sweep", attempts=outbox.MAX_ATTEMPTS)
     OutboxTask.objects.filter(pk=lost.pk).update(sent_at=now - timedelta(seconds=301))
     # The second attempt waits twice as long before a third.
     OutboxTask.objects.filter(pk=waiting.pk).update(sent_at=now - timedelta(seconds=400))
     OutboxTask.objects.filter(pk=alive.pk).update(heartbeat_at=now - timedelta(seconds=20))
     OutboxTask.objects.filter(pk=dead.pk).update(heartbeat_at=now - timedelta(seconds=61))
-    OutboxTask.objects.filter(pk__in=[fresh.pk, given_up.pk]).update(created_at=now - timedelta(seconds=5))
-    OutboxTask.objects.filter(pk=given_up.pk).update(created_at=now - timedelta(hours=1))
+    OutboxTask.objects.filter(pk=fresh.pk).update(created_at=now - timedelta(seconds=5))
     assert {r.pk for r in outbox.due(now)} == {lost.pk, dead.pk}
     assert {r.pk for r in outbox.due(now + timedelta(seconds=20))} == {fresh.pk, lost.pk, dead.pk}
     assert waiting.pk in {r.pk for r in outbox.due(now + timedelta(seconds=201))}
+
+
+@pytest.mark.django_db
+def test_a_row_handed_over_too_often_is_given_up_and_frees_its_key():
+    """A task that kills its worker every time must not stay unfinished (and hold its key) forever."""
+    now = timezone.now()
+    stuck = OutboxTask.objects.create(
+        task="recommendations.tasks.model_train", key="k", status=OutboxStatus.STARTED, attempts=outbox.MAX_ATTEMPTS
+    )
+    OutboxTask.objects.filter(pk=stuck.pk).update(heartbeat_at=now - timedelta(seconds=61))
+    assert outbox.sweep(now=now)["gave_up"] == 1
+    stuck.refresh_from_db()
+    assert stuck.status == OutboxStatus.FAILED and "given up" in stuck.last_error
+    assert outbox.enqueue("recommendations.tasks.model_train", key="k").pk != stuck.pk
+
+
+@pytest.mark.django_db
+def test_the_sweeper_does_not_send_again_a_row_a_worker_started_meanwhile():
+    row = OutboxTask.objects.create(task="ops.tasks.outbox_sweep", status=OutboxStatus.SENT, attempts=1)
+    OutboxTask.objects.filter(pk=row.pk).update(sent_at=timezone.now() - timedelta(hours=1))
+    (judged,) = outbox.due()
+    assert outbox.mark_started(str(row.pk))  # the worker takes it between due() and dispatch()
+    assert outbox.dispatch(row.pk, expected=judged) is False
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.STARTED and row.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_worker_claims_a_row_once_unless_its_first_delivery_died():
+    row = OutboxTask.objects.create(task="ops.tasks.outbox_sweep", status=OutboxStatus.SENT, attempts=1)
+    assert outbox.mark_started(str(row.pk))
+    assert not outbox.mark_started(str(row.pk))  # a duplicate of a live delivery
+    OutboxTask.objects.filter(pk=row.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=61))
+    assert outbox.mark_started(str(row.pk))  # the first one died: this delivery takes over
+    outbox.mark_finished(str(row.pk), state="SUCCESS")
+    assert not outbox.mark_started(str(row.pk))  # a late redelivery of a finished task
+    assert outbox.is_finished(str(row.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_unfinished_row_per_key_is_a_database_rule():
+    from django.db import IntegrityError
+
+    OutboxTask.objects.create(task="x", key="k")
+    with pytest.raises(IntegrityError):
+        OutboxTask.objects.create(task="x", key="k")
+    OutboxTask.objects.create(task="x", key="k", status=OutboxStatus.DONE)  # finished ones do not count
+    OutboxTask.objects.create(task="x")
+    OutboxTask.objects.create(task="x")  # nor rows without a key
 
 
 @pytest.mark.django_db

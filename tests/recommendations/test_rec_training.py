@@ -484,3 +484,25 @@ def test_train_recommender_command_without_data_is_a_clear_error():
 
     with pytest.raises(CommandError, match="no interactions"):
         call_command("train_recommender")
+
+
+@pytest.mark.django_db
+def test_a_training_that_lost_its_lease_fails_instead_of_promoting(monkeypatch):
+    """A live run whose lease lapsed (renewals failed) and was taken over must not record a
+    model beside the one that took over."""
+    build_world(n_profiles=10, n_titles=20)
+    real_fit = training.fit_hybrid
+
+    def fit_then_lose_the_lease(*args, **kwargs):
+        model = real_fit(*args, **kwargs)
+        if leases.current(tasks.LEASE).holder == "me/1":
+            leases.release(tasks.LEASE, "me/1")
+            assert leases.acquire(tasks.LEASE, "thief/1", ttl=60)
+        return model
+
+    monkeypatch.setattr(training, "fit_hybrid", fit_then_lose_the_lease)
+    with pytest.raises(training.TrainingError, match="lost the training lease"):
+        tasks.train_single_flight(trigger="test", holder="me/1")
+    mv = ModelVersion.objects.get()
+    assert mv.status == ModelStatus.FAILED and serving_version() is None
+    assert leases.current(tasks.LEASE).holder == "thief/1"  # the run that lost it leaves it be
