@@ -88,3 +88,43 @@ def run_children(script: str, what: str, extra_args: list[str]) -> list[dict]:
             result["database"] = label
             results.append(result)
     return results
+
+
+def seeded_demo(database_url: str) -> float:
+    """For an in-process page bench: Django on a fresh database, DEBUG off, `seed_demo` run.
+    Returns the seconds the seeding took.
+
+    DEBUG goes off at run time, as in production (no query log, no debug pages); the static
+    storage chosen at start-up stays the plain one, so no collectstatic is needed. Not
+    setup_test_environment(): it instruments every template render and would skew the timings.
+    """
+    import time
+
+    # The test Client calls itself "testserver".
+    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    setup_django(database_url)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.DEBUG = False
+    started = time.perf_counter()
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", stdout=devnull)
+    return time.perf_counter() - started
+
+
+def demo_client():
+    """(Django test Client signed in as the demo account, with its first grown-up profile active; that profile)."""
+    from django.test import Client
+
+    from accounts.active import SESSION_KEY
+    from accounts.models import User
+
+    user = User.objects.get(username="demo")
+    profile = user.profiles.filter(is_kids=False).order_by("created_at", "id").first()
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SESSION_KEY] = profile.pk
+    session.save()
+    return client, profile

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import run_children, setup_django
+from _common import demo_client, run_children, seeded_demo
 
 HOME_P95_MS = 100
 HOME_MAX_QUERIES = 15
@@ -34,26 +34,13 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def child(url: str, n: int, train: bool) -> None:
-    # The test Client calls itself "testserver".
-    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    setup_django(url)
-    from django.conf import settings
+    seed_seconds = seeded_demo(url)
     from django.core.management import call_command
     from django.db import connection, reset_queries
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.active import SESSION_KEY
-    from accounts.models import User
     from catalog.selectors import visible_titles
 
-    # DEBUG off at run time, as in production (no query log, no debug pages); the static storage
-    # chosen at start-up stays the plain one, so no collectstatic is needed. Not
-    # setup_test_environment(): it instruments every template render and would skew the timings.
-    settings.DEBUG = False
-    started = time.perf_counter()
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    seed_seconds = time.perf_counter() - started
     trained = None
     if train:
         started = time.perf_counter()
@@ -63,14 +50,7 @@ def child(url: str, n: int, train: bool) -> None:
         except Exception as exc:  # a model is nice to have here; the pages must work without one
             print(f"training skipped: {exc}", file=sys.stderr)
 
-    user = User.objects.get(username="demo")
-    profile = user.profiles.filter(is_kids=False).order_by("created_at", "id").first()
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SESSION_KEY] = profile.pk
-    session.save()
-
+    client, profile = demo_client()
     visible = visible_titles(profile).order_by("id")
     film = visible.filter(kind="film").first()
     series = visible.filter(kind="series").first()

@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import run_children, setup_django
+from _common import demo_client, run_children, seeded_demo
 
 DB_TARGET_MS = 30
 # The page's "1,234 results" line (no template context without setup_test_environment).
@@ -53,37 +53,19 @@ class SqlTimer:
 
 
 def child(url: str, n: int) -> None:
-    # The test Client calls itself "testserver".
-    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    setup_django(url)
-    from django.conf import settings
-    from django.core.management import call_command
+    seed_seconds = seeded_demo(url)
     from django.db import connection
     from django.db.models import Count
-    from django.test import Client
 
-    from accounts.active import SESSION_KEY
-    from accounts.models import User
     from catalog.models import Person
 
-    # DEBUG off at run time, as in production (see bench_pages.py for why not setup_test_environment).
-    settings.DEBUG = False
-    started = time.perf_counter()
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    seed_seconds = time.perf_counter() - started
     if connection.vendor == "postgresql":
         # Freshly bulk-loaded tables, as autovacuum leaves them a minute later: planner
         # statistics, and visibility maps (the popularity counts become index-only scans).
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 
-    user = User.objects.get(username="demo")
-    profile = user.profiles.filter(is_kids=False).order_by("created_at", "id").first()
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SESSION_KEY] = profile.pk
-    session.save()
+    client, _profile = demo_client()
 
     # The most credited person (ties by id): the same name on every run of the same seed.
     person = Person.objects.annotate(n=Count("credits")).order_by("-n", "id").first()

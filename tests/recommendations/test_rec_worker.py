@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -17,19 +16,10 @@ from django.db import connection
 
 from recommendations.models import ModelStatus, ModelVersion
 from tests.support import ROOT
+from tests.support.services import shared_database_url
 from tests.support.training_world import build_world
 
 pytestmark = pytest.mark.celery_worker
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,7 +34,7 @@ def test_real_worker_trains_and_promotes():
     build_world(n_profiles=30, n_titles=24)
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": shared_database_url(),
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "TEST_PRIVATE_ROOT": str(settings.PRIVATE_ROOT),
     }
