@@ -192,6 +192,19 @@ def manage(env: dict, *args: str) -> None:
         raise SystemExit(f"manage.py {' '.join(args)} failed (exit {proc.returncode})")
 
 
+def start_background_training(env: dict, mode: str, log_path: Path):
+    """Retrain in a loop beside the web (`--background-training`): what a web host that also
+    trains serves. `nice` is how the Procfile's trainer runs; `plain` is a trainer at the web's
+    priority. None for `none`."""
+    if mode == "none":
+        return None
+    loop = f"while true; do {sys.executable} manage.py train_recommender >/dev/null 2>&1; done"
+    argv = ["nice", "-n", "10", "bash", "-c", loop] if mode == "nice" else ["bash", "-c", loop]
+    print(f"-- a retrain runs in a loop beside the web ({mode})", flush=True)
+    with open(log_path, "w") as log:
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def measure_database(label: str, url: str, args, tmp: Path) -> None:
     static_root = tmp / f"static-{label}"
     settings_dir = tmp / "settings"
@@ -247,6 +260,7 @@ def measure_database(label: str, url: str, args, tmp: Path) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    trainer = None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -286,6 +300,7 @@ def measure_database(label: str, url: str, args, tmp: Path) -> None:
         # Warm-up: every worker loads templates, the serving model and its connections.
         for _, path, headers, jar in endpoints:
             run_load(port, path, headers, jar, workers * threads, args.warmup)
+        trainer = start_background_training(env, args.background_training, tmp / f"trainer-{label}.log")
         print(
             f"\n{'database':<9}{'clients':>7}  {'endpoint':<26}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
             f"{'p99 ms':>9}{'p50/static':>11}{'errors':>8}",
@@ -305,6 +320,9 @@ def measure_database(label: str, url: str, args, tmp: Path) -> None:
                     flush=True,
                 )
     finally:
+        if trainer is not None:
+            os.killpg(trainer.pid, signal.SIGKILL)
+            trainer.wait()
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=30)
@@ -320,6 +338,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.5, help="seconds of warm-up per endpoint (1.5)")
     parser.add_argument(
         "--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 16, 32], help="1,4,16,32"
+    )
+    parser.add_argument(
+        "--background-training",
+        choices=["none", "nice", "plain"],
+        default="none",
+        help="retrain in a loop on the same host while measuring: none (default), nice (as the trainer runs), plain",
     )
     parser.add_argument(
         "--databases",
