@@ -193,7 +193,10 @@ def test_an_export_queued_before_a_redis_restart_is_not_lost(stack):
         timeout=10,
         what="the broker accepted the export",
     )
-    stack.redis.restart()  # the queued message is gone with it
+    stack.redis.kill()
+    status, headers, _ = web.request("GET", "/readyz")
+    assert status == 503 and "Retry-After" in headers  # told the truth while it was down
+    stack.redis.start()  # empty: the queued message is gone with it
     restarted_at = time.monotonic()
     stack.worker()
     wait_for(
@@ -230,6 +233,8 @@ def test_a_worker_killed_mid_export_is_replaced_and_the_export_finishes(stack):
     assert recovered < 60
     assert (Path(settings.EXPORT_ROOT) / _export_of(user).file_name).is_file()
     _no_stuck_outbox_rows()
+    # The web never stopped being ready: a worker is not its dependency.
+    assert web.request("GET", "/readyz")[0] == 200
 
 
 def test_a_worker_killed_mid_training_does_not_wedge_training(stack):
@@ -333,6 +338,7 @@ def test_database_connections_terminated_under_writes_lose_nothing_acknowledged(
     assert web.request(
         "PUT", f"/api/v1/profiles/{profile.pk}/ratings/{titles[0].pk}/", body={"value": "love"}, headers=auth
     )[0] in (200, 201)
+    assert web.request("GET", "/readyz")[0] == 200
     acknowledged[titles[0].pk] = "love"
     attempted_after[titles[0].pk] = []
     stored = dict(Rating.objects.filter(profile=profile).values_list("title_id", "value"))
