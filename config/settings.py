@@ -465,6 +465,12 @@ CELERY_BEAT_SCHEDULE["recommendations-nightly-retrain"] = {
     "schedule": crontab(hour=3, minute=30),
     "kwargs": {"trigger": "nightly"},
 }
+# Model versions whose files stay on disk (plus the serving one); a daily task prunes the rest.
+MODEL_VERSIONS_KEEP = env.int("MODEL_VERSIONS_KEEP", default=5)
+CELERY_BEAT_SCHEDULE["recommendations-prune-versions"] = {
+    "task": "recommendations.tasks.model_versions_prune",
+    "schedule": crontab(hour=5, minute=15),
+}
 CELERY_BEAT_SCHEDULE["recommendations-check-new-interactions"] = {
     "task": "recommendations.tasks.interactions_check",
     "schedule": 5 * 60.0,

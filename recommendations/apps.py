@@ -76,6 +76,11 @@ class RecommendationsConfig(AppConfig):
 
         personal_data.register()
 
+        # The serving version cannot be deleted; a deleted version's files go with it.
+        from . import model_registry
+
+        model_registry.connect_signals()
+
         # Tell operations what this app has (ops never imports us): the serving model's state
         # for /readyz and the registry's figures for /metrics.
         from ops import health, metrics

@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from ops import leases, outbox, signals
 from ops.heartbeat import Heartbeat, lease_seconds
 
-from . import dataset, training
+from . import dataset, model_registry, training
 from .models import ModelVersion
 from .selectors import serving_version
 
@@ -109,6 +109,12 @@ def model_train(self, trigger: str = "task") -> dict:
 def model_train_scheduled(trigger: str = "nightly") -> str:
     """Beat's nightly retrain: queued through the outbox, so it is swept like any other."""
     return str(train_request(trigger=trigger).pk)
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def model_versions_prune() -> dict:
+    """Beat, daily: model files beyond the last MODEL_VERSIONS_KEEP versions go."""
+    return model_registry.versions_prune()
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
