@@ -41,6 +41,12 @@ MAX_WORDS = 8
 FTS_CONFIG = "english"
 # Typo tolerance (trigrams) for queries up to this long.
 FUZZY_MAX_LENGTH = 60
+# SQLite's typo tolerance (rapidfuzz, 0-100): queries shorter than this are not fuzzed (every
+# title holds "the"); a short query needs a closer match, one wrong letter in five is 80.
+FUZZY_MIN_LENGTH = 4
+FUZZY_CUTOFF_SHORT = 80.0
+FUZZY_CUTOFF = 84.0
+FUZZY_LIMIT = 50
 
 # websearch_to_tsquery operators that make a query precise: "a phrase", -excluded.
 _OPERATORS = re.compile(r'"|(?:^|\s)-\w')
@@ -142,6 +148,61 @@ def _word_similarity(query: str):
 
 
 def _fallback_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:
+    strict = _like_search(base, query)
+    if len(query) < FUZZY_MIN_LENGTH or len(query) > FUZZY_MAX_LENGTH or _OPERATORS.search(query) or strict.exists():
+        return strict
+    # Nothing matched as typed: forgive a typo, as pg_trgm does on PostgreSQL.
+    scores = _fuzzy_title_scores(base, query)
+    if not scores:
+        return strict
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:FUZZY_LIMIT]
+    score = Case(*(When(pk=pk, then=Value(s)) for pk, s in ranked), default=Value(0.0), output_field=FloatField())
+    return (
+        titles_with_popularity(base.filter(pk__in=[pk for pk, _ in ranked]))
+        .annotate(score=score)
+        .order_by(F("score").desc(), F("popularity").desc(), "name", "pk")
+    )
+
+
+def _fuzzy_title_scores(base: QuerySet[Title], query: str) -> dict[int, float]:
+    """{title id: similarity 0-100} for the visible titles whose name, or a credited person's
+    name, is within a typo or two of the query (rapidfuzz). Only asked when the exact search
+    found nothing, so its cost (a pass over the visible names) is paid by typos alone."""
+    from rapidfuzz import fuzz, process, utils
+
+    def best_word(typed, name, **_kwargs) -> float:
+        # One mistyped word against each word of the name (pg_trgm's word similarity).
+        return max((fuzz.ratio(typed, word) for word in name.split()), default=0.0)
+
+    # ratio: the whole name mistyped; partial_ratio: a mistyped phrase within it; best_word:
+    # a one-word query against each word ("rivr" ~ "The River Road").
+    scorers = [fuzz.ratio, fuzz.partial_ratio] + ([best_word] if " " not in query else [])
+
+    def close(choices: dict[int, str], cutoff: float) -> dict[int, float]:
+        found: dict[int, float] = {}
+        for scorer in scorers:
+            for _name, s, key in process.extract(
+                query, choices, scorer=scorer, processor=utils.default_process, score_cutoff=cutoff, limit=None
+            ):
+                found[key] = max(found.get(key, 0.0), s)
+        return found
+
+    cutoff = FUZZY_CUTOFF_SHORT if len(query) < 7 else FUZZY_CUTOFF
+    scores = close(dict(base.values_list("id", "name")), cutoff)
+    credits = Credit.objects.filter(title__in=base.values("pk")).values_list("id", "title_id", "person__name")
+    title_of = {}
+    people = {}
+    for credit_id, title_id, person in credits:
+        title_of[credit_id] = title_id
+        people[credit_id] = person
+    for credit_id, s in close(people, cutoff).items():
+        title_id = title_of[credit_id]
+        # A person's match ranks just below a title's own (as on PostgreSQL).
+        scores[title_id] = max(scores.get(title_id, 0.0), s - 1)
+    return scores
+
+
+def _like_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:
     words = query.split()[:MAX_WORDS]
     every_word = Q()
     for word in words:
