@@ -512,6 +512,10 @@ OUTBOX_REDISPATCH_SECONDS = env.float("OUTBOX_REDISPATCH_SECONDS", default=300)
 OUTBOX_HEARTBEAT_SECONDS = env.float("OUTBOX_HEARTBEAT_SECONDS", default=15)
 OUTBOX_DEAD_AFTER_SECONDS = env.float("OUTBOX_DEAD_AFTER_SECONDS", default=60)
 OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
+# Without a broker (the embedded stack), a queued task runs in a background thread of the web
+# process after commit (ops.background), never inside the request that queued it; false runs it
+# inline at dispatch, as the test suite does by default.
+OUTBOX_EAGER_THREADS = env.bool("OUTBOX_EAGER_THREADS", default=True)
 # Long jobs (training, exports, erasures, insights) hold a lease renewed every JOB_LEASE_SECONDS/3;
 # a dead holder's lease lapses within JOB_LEASE_SECONDS and the next run takes over.
 JOB_LEASE_SECONDS = env.float("JOB_LEASE_SECONDS", default=90)

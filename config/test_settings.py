@@ -26,6 +26,9 @@ STORAGES = {
 # off for their duration and start a real `celery worker` process against Redis.
 CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# ...inline, not in a background thread (ops.background): tests of the thread path (the embedded
+# default) turn it on for themselves and wait with ops.background.wait_idle().
+OUTBOX_EAGER_THREADS = env.bool("TEST_OUTBOX_EAGER_THREADS", default=False)
 
 # The fault tests (tests/ops/test_faults.py) run web, worker and beat as processes under these
 # settings; they slow a job down (so a worker can be killed in the middle of it) with:

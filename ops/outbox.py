@@ -13,8 +13,10 @@ started: a Redis restart keeps nothing) and what a dead worker was running (star
 heartbeat stopped). Tasks are idempotent (each claims its own row), so a second delivery
 costs a no-op, never a duplicate.
 
-Embedded default (no broker): Celery runs the task in-process at dispatch, as before, and the
-row is marked with the outcome.
+Embedded default (no broker): Celery runs the task in-process, and the row is marked with the
+outcome: in a background thread of this process after commit (OUTBOX_EAGER_THREADS, on by
+default there: `ops.background`), or inline at dispatch (the test suite's default, so a test
+sees a task's effect at once).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from django.utils import timezone
 
 from common.logs import warn_every
 
+from . import background
 from .models import UNFINISHED, OutboxStatus, OutboxTask
 
 log = logging.getLogger(__name__)
@@ -102,13 +105,11 @@ def dispatch(row_id, *, expected: OutboxTask | None = None) -> bool:
     if not claimed:
         return False
     if eager:
-        # In-process: the task's own exceptions propagate as they always did (EAGER_PROPAGATES).
-        try:
-            result = task.apply_async(args=row.args, kwargs=row.kwargs, task_id=str(row.pk))
-        except Exception as exc:
-            _finish(row.pk, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
-            raise
-        _finish(row.pk, OutboxStatus.DONE if result.successful() else OutboxStatus.FAILED, "")
+        if getattr(settings, "OUTBOX_EAGER_THREADS", False):
+            # Never inside the request: a thread of this process runs it (ops.background).
+            background.run(lambda: _run_in_process(task, row), name=row.task)
+        else:
+            _run_in_process(task, row)
         return True
     try:
         # retry=False: with the broker down, fail now and leave the row to the sweeper rather
@@ -133,6 +134,17 @@ def dispatch(row_id, *, expected: OutboxTask | None = None) -> bool:
         )
         return False
     return True
+
+
+def _run_in_process(task, row: OutboxTask) -> None:
+    """Run the task here and now; its own exceptions propagate as they always did
+    (EAGER_PROPAGATES), after the row says it failed."""
+    try:
+        result = task.apply_async(args=row.args, kwargs=row.kwargs, task_id=str(row.pk))
+    except Exception as exc:
+        _finish(row.pk, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(row.pk, OutboxStatus.DONE if result.successful() else OutboxStatus.FAILED, "")
 
 
 def _task(name: str):
