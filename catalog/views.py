@@ -187,6 +187,11 @@ def title_list(request, slug):
         return _button_refused(
             request, title, "Action must be add or remove.", "Unknown My List action; nothing was changed."
         )
+    if request.htmx and request.POST.get("place") == "my-list" and not in_list:
+        # On the My List page the card goes (htmx replaces it with nothing) and the count
+        # follows (an out-of-band swap): no reload.
+        count = selectors.list_entries_for_profile(request.profile).count()
+        return render(request, "catalog/_my_list_count.html", {"count": count, "oob": True})
     return _button_done(request, title, "catalog/_list_button.html", {"in_list": in_list}, note)
 
 

@@ -14,6 +14,7 @@ from accounts.services import profile_engagement_touch
 from catalog import services as catalog_services
 from catalog.models import Genre, Rating
 from catalog.selectors import visible_titles
+from privacy import consent
 
 from . import artifacts, serving
 from .foldin import profile_cache_key
@@ -80,3 +81,12 @@ def profile_personalization_purge(*, profile_id: int) -> int:
             removed += 1
             log.info("profile %s removed from model %s", profile_id, version)
     return removed
+
+
+def personalization_turn_on(*, profile: Profile) -> bool:
+    """The home's offer to someone who signed up with personalization off: switch it on for the
+    account (the same recorded choice the privacy settings make). True when it changed."""
+    if consent.allows_for(profile.account, "personalization"):
+        return False
+    consent.consents_set(account_id=profile.account_id, choices={"personalization": True}, method="settings")
+    return True

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import locked_member_refusal
 from accounts.models import Profile
@@ -14,7 +14,7 @@ from catalog.models import Genre
 from catalog.signals import rows_shown
 from common.decorators import profile_required
 from common.ids import parse_ids
-from common.sudo import is_kids_session
+from common.sudo import is_kids_session, kids_forbidden
 
 from . import services, together
 from .home import build_home
@@ -27,7 +27,23 @@ def home(request):
     if home.needs_onboarding:
         return redirect("onboarding")
     rows_shown.send(sender=Profile, profile=request.profile, rows=home.rows)
-    return render(request, "home.html", {"home": home})
+    # Signed up with every box unticked: offer personalization (what it does, and a switch),
+    # rather than a generic home with the privacy page as the only way forward.
+    offer = home.extra.get("reason") == "consent" and not is_kids_session(request)
+    return render(request, "home.html", {"home": home, "offer_personalization": offer})
+
+
+@profile_required
+@kids_forbidden
+@require_POST
+def personalize(request):
+    if request.POST.get("personalization") != "on":
+        messages.info(request, "Personalization stays off. You can switch it on here or in your privacy settings.")
+        return redirect("home")
+    if services.personalization_turn_on(profile=request.profile):
+        messages.success(request, "Personalized recommendations: on. Tell us a few titles you like to start.")
+    # Home sends a profile with no taste yet to onboarding.
+    return redirect("home")
 
 
 @profile_required

@@ -87,6 +87,27 @@
     event.preventDefault();
   });
 
+  // My List page: removing a title takes its card away (htmx); focus moves to the next card's
+  // My List button (or the count, when none is left) instead of falling back to <body>.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var item = event.detail.target;
+    if (!item || !item.matches || !item.matches(".poster-grid-item")) return;
+    var sibling = item.nextElementSibling || item.previousElementSibling;
+    var titleId = sibling && sibling.querySelector("[data-title-id]");
+    var selector = titleId
+      ? '.poster-grid-item [data-title-id="' + titleId.getAttribute("data-title-id") + '"]'
+      : "#my-list-count";
+    // The removed card's own settle event never reaches the document (it is detached by
+    // then), so look again once htmx has swapped and settled (its settle delay is 20 ms).
+    window.setTimeout(function () {
+      var target = document.querySelector(selector);
+      if (!target) return;
+      var card = target.closest(".poster-grid-item");
+      var button = card && card.querySelector(".list-button button");
+      (button || target).focus();
+    }, 60);
+  });
+
   // Mark the whole page as "JS on" so CSS can reveal script-only controls.
   document.documentElement.classList.add("js");
 })();

@@ -127,6 +127,20 @@ class Plan:
     accounts: list[AccountPlan]
 
 
+def plural(noun: str) -> str:
+    """English plural of the vocabulary's nouns ("Witness" -> "Witnesses", "Echo" -> "Echoes")."""
+    if noun.endswith(("s", "x", "z", "ch", "sh", "o")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1].lower() not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def indefinite(word: str) -> str:
+    """The indefinite article for `word`, by its first letter (the vocabulary has no silent h or "uni-")."""
+    return "An" if word[:1].lower() in "aeiou" else "A"
+
+
 class _Generator:
     def __init__(self, seed: int, now: datetime, sizes: Sizes):
         self.sizes = sizes
@@ -165,8 +179,8 @@ class _Generator:
             else:
                 options = [
                     f"The {adj} {noun}", f"{adj} {noun}", f"{noun} of {place}", f"{first}'s {noun}",
-                    f"Beyond the {noun}", f"The {noun} of {place}", f"{adj} {noun}s", f"Return to {place}",
-                    f"{noun} in {place}", f"A {adj} {noun}",
+                    f"Beyond the {noun}", f"The {noun} of {place}", f"{adj} {plural(noun)}",
+                    f"Return to {place}", f"{noun} in {place}", f"{indefinite(adj)} {adj} {noun}",
                 ]  # fmt: skip
             name = r.choice(options)
             if name not in taken:
