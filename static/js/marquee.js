@@ -108,6 +108,34 @@
     }, 60);
   });
 
+  // Phone header: the menu button shows the nav, the search icon the search box (CSS hides both
+  // below 700 px once this script runs; without it everything stays visible, stacked).
+  function setOpen(toggle, open) {
+    var header = toggle.closest(".site-header");
+    var which = toggle.classList.contains("nav-toggle") ? "nav-open" : "search-open";
+    header.classList.toggle(which, open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open && which === "search-open") {
+      var box = document.getElementById("site-search");
+      if (box) box.focus();
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".header-toggle");
+    if (!toggle) return;
+    setOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll('.header-toggle[aria-expanded="true"]').forEach(function (toggle) {
+      var inside = toggle.closest(".site-header").contains(document.activeElement);
+      setOpen(toggle, false);
+      if (inside) toggle.focus();
+    });
+  });
+
   // Mark the whole page as "JS on" so CSS can reveal script-only controls.
   document.documentElement.classList.add("js");
 })();
