@@ -7,6 +7,7 @@ another account's profile is a 404, never a 403 that would confirm it exists.
 from django.contrib.auth import authenticate, user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authtoken.models import Token
@@ -15,8 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import django_errors_to_drf, error_responses
+from api.fields import AccountPasswordSerializer
 from api.lockout import LOCKOUT_STATUS, cooloff_seconds, lockout_message
-from api.permissions import PASSWORD_HEADER_PARAMETER, require_account_password
+from api.permissions import PASSWORD_HEADER_PARAMETER, refuse_bound_or_kids, require_account_password
 from api.permissions import LockedOut as PasswordLockedOutError
 from api.throttles import SignupThrottle, TokenThrottle
 from common.sudo import PasswordLockedOut, bound_profile_id, password_from_request, password_matches, sudo_grant
@@ -24,13 +26,20 @@ from common.sudo import PasswordLockedOut, bound_profile_id, password_from_reque
 from . import selectors, services
 from .access import OTHER_PROFILE_BOUND
 from .active import UNLOCK_PIN, activate_profile, unlock_needed
-from .models import Profile
+from .devices import token_issued
+from .models import Device, Profile
 from .serializers import (
+    DeviceSerializer,
+    EmailChangeAcceptedSerializer,
+    EmailChangeConfirmSerializer,
+    EmailChangeRequestSerializer,
+    EmailSerializer,
     PinRemoveSerializer,
     PinSerializer,
     ProfileSelectedSerializer,
     ProfileSelectSerializer,
     ProfileSerializer,
+    SignedOutSerializer,
     SignupSerializer,
     TokenRequestSerializer,
     TokenSerializer,
@@ -97,6 +106,7 @@ class SignupApi(APIView):
                     method="api",
                 )
                 token = Token.objects.create(user=user)
+                token_issued(request._request, token)
         except DjangoValidationError as error:
             raise django_errors_to_drf(error) from error
         except IntegrityError as error:
@@ -145,10 +155,13 @@ class TokenApi(APIView):
             if profile is None:
                 raise exceptions.ValidationError({"profile": ["This account has no profile with this id."]})
             user_logged_in.send(sender=user.__class__, request=http_request, user=user)
-            return Response({"token": services.profile_token_for(profile=profile).key})
+            token = services.profile_token_for(profile=profile)
+            token_issued(http_request, token)
+            return Response({"token": token.key})
         token, _ = Token.objects.get_or_create(user=user)
         # A token sign-in is a sign-in: resets axes' failure count and stamps last_login.
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+        token_issued(http_request, token)
         return Response({"token": token.key})
 
 
@@ -370,3 +383,144 @@ class ProfileSelectApi(APIView):
         if not ok:
             raise exceptions.PermissionDenied("The account password is not correct.")
         return True
+
+
+# --- Email address and sessions & devices ----------------------------------------------------------
+
+
+def _site_links(request):
+    def link(token: str) -> str:
+        return request.build_absolute_uri(reverse("email-change-confirm", args=[token]))
+
+    return link, request.build_absolute_uri(reverse("account-devices"))
+
+
+class EmailChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="account_email_change",
+        summary="Ask to change the account's email address",
+        description=(
+            "Sends a single-use confirmation link (valid 24 hours) to the new address and a notice to the "
+            "current one; the address changes only when the link is confirmed by the signed-in owner "
+            "(`POST account/email/confirm/`, or opening the link in the browser). The answer is the same "
+            "whether or not another account uses the address (that account's owner is told instead)." + _ACCOUNT_LEVEL
+        ),
+        request=EmailChangeRequestSerializer,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={202: EmailChangeAcceptedSerializer, **error_responses(400, 401, 403, 429)},
+        tags=["account"],
+    )
+    def post(self, request):
+        require_account_password(request)
+        serializer = EmailChangeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link, help_url = _site_links(request)
+        try:
+            change = services.email_change_request(
+                account=request.user, new_email=serializer.validated_data["email"], link=link, help_url=help_url
+            )
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from error
+        return Response(
+            {"detail": f"A confirmation link was sent to {change.new_email}.", "expires_at": change.expires_at},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class EmailChangeConfirmApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="account_email_confirm",
+        summary="Confirm a change of email address with the link's token",
+        description="For the account that asked only: another account's token is a 404; an unknown, used "
+        "or expired one a 400. Refused to a profile-bound token and a kids session.",
+        request=EmailChangeConfirmSerializer,
+        responses={200: EmailSerializer, **error_responses(400, 401, 403, 404, 429)},
+        tags=["account"],
+    )
+    def post(self, request):
+        refuse_bound_or_kids(request)
+        serializer = EmailChangeConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _, help_url = _site_links(request)
+        try:
+            change = services.email_change_confirm(
+                account=request.user, token=serializer.validated_data["token"], help_url=help_url
+            )
+        except services.EmailChangeNotYours as error:
+            raise exceptions.NotFound("No such email change.") from error
+        except services.EmailChangeInvalid as error:
+            raise exceptions.ValidationError({"token": [str(error)]}) from error
+        return Response({"email": change.new_email})
+
+
+class DeviceListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = DeviceSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Device.objects.none()
+        require_account_password(self.request)
+        return selectors.devices_of(account=self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["current_id"] = selectors.current_device_id(request=self.request)
+        return context
+
+    @extend_schema(
+        operation_id="account_devices_list",
+        summary="Sessions and devices: every browser session and API token of the account",
+        description="Created, last used, the network last used from (truncated) and browser + system; "
+        "`current` marks the caller's own session or token." + _ACCOUNT_LEVEL,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={200: DeviceSerializer(many=True), **error_responses(401, 403, 404, 429)},
+        tags=["account"],
+    )
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+class DeviceDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["delete", "options"]
+
+    @extend_schema(
+        operation_id="account_devices_destroy",
+        summary="Sign one session out, or revoke one token",
+        description="The session leaves the session store, the token is deleted. Another account's id is "
+        "a 404." + _ACCOUNT_LEVEL,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={204: OpenApiResponse(description="Signed out."), **error_responses(401, 403, 404, 429)},
+        tags=["account"],
+    )
+    def delete(self, request, pk: int):
+        device = selectors.device_get_for_account(account=request.user, device_id=pk)
+        require_account_password(request)
+        services.device_sign_out(device=device)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeviceSignOutAllApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="account_devices_sign_out_all",
+        summary="Sign out of all devices",
+        description="Signs out every browser session except the caller's own and revokes every API token "
+        "of the account, the caller's included when it is one." + _ACCOUNT_LEVEL,
+        request=AccountPasswordSerializer,
+        parameters=[PASSWORD_HEADER_PARAMETER],
+        responses={200: SignedOutSerializer, **error_responses(401, 403, 429)},
+        tags=["account"],
+    )
+    def post(self, request):
+        require_account_password(request)
+        keep = request._request.session.session_key if request.auth is None else None
+        removed = services.devices_sign_out_everywhere(account=request.user, keep_session_key=keep)
+        return Response({"signed_out": removed})

@@ -152,8 +152,16 @@ class PinForm(forms.Form):
         return pin
 
 
-class EmailForm(forms.Form):
-    email = forms.EmailField(label="Email", max_length=254, help_text="Only used to reset your password.")
+class EmailChangeForm(forms.Form):
+    """A new address for the account; the change waits for the link sent to it."""
+
+    email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        help_text="We send a confirmation link there, and tell your current address. Your address changes "
+        "only when you open that link while signed in to this account.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
 
 class AccountPasswordChangeForm(PasswordChangeForm):

@@ -1,8 +1,11 @@
 from .active import resolve_profile
+from .devices import session_seen
 
 
 class ActiveProfileMiddleware:
-    """Puts `request.profile` on every request (see accounts.active).
+    """Puts `request.profile` on every request (see accounts.active), and after the view
+    records the signed-in session as seen for "Sessions and devices" (accounts.devices: at
+    most one write every few minutes per session, none for anonymous requests).
 
     Resolved eagerly: one indexed query, and only when the session names a profile.
     """
@@ -12,4 +15,7 @@ class ActiveProfileMiddleware:
 
     def __call__(self, request):
         request.profile = resolve_profile(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        # After the view: a sign-in or password change rotated the key, a sign-out emptied it.
+        session_seen(request)
+        return response

@@ -81,3 +81,74 @@ class ProfileToken(models.Model):
 
     def __str__(self) -> str:
         return f"token for {self.profile}"
+
+
+class DeviceKind(models.TextChoices):
+    SESSION = "session", "Browser"
+    TOKEN = "token", "API token"
+    PROFILE_TOKEN = "profile_token", "Profile token"
+
+
+class Device(models.Model):
+    """One thing signed in to the account: a browser session, an account API token or a
+    profile-bound token, with when it was last seen, from which network and with what software.
+
+    It hangs off the credential it describes (CASCADE): deleting the session (signing out, the
+    session expiring and being cleared) or the token removes the row, so the list never shows a
+    sign-in that is gone. Minimized as the sign-in records are: the network is truncated
+    (privacy.ip, "203.0.113.0/24") and the user agent is kept only as "Firefox on Linux".
+    """
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
+    kind = models.CharField(max_length=16, choices=DeviceKind.choices)
+    session = models.OneToOneField(
+        "sessions.Session", on_delete=models.CASCADE, null=True, blank=True, related_name="device"
+    )
+    token = models.OneToOneField(
+        "authtoken.Token", on_delete=models.CASCADE, null=True, blank=True, related_name="device"
+    )
+    profile_token = models.OneToOneField(
+        ProfileToken, on_delete=models.CASCADE, null=True, blank=True, related_name="device"
+    )
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    network = models.CharField(max_length=64, blank=True, default="")
+    user_agent = models.CharField(max_length=80, blank=True, default="")
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            # Exactly the credential its kind names.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="session", session__isnull=False, token__isnull=True, profile_token__isnull=True)
+                    | models.Q(kind="token", session__isnull=True, token__isnull=False, profile_token__isnull=True)
+                    | models.Q(
+                        kind="profile_token", session__isnull=True, token__isnull=True, profile_token__isnull=False
+                    )
+                ),
+                name="device_one_credential",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.account_id}: {self.user_agent or 'unknown'}"
+
+
+class EmailChange(models.Model):
+    """A requested change of the account's email address, waiting for the link sent to the new
+    address. Only a hash of the link's secret is stored: a copy of the database cannot confirm
+    anything. Single use (`used_at`), expiring (`expires_at`); a new request replaces the old."""
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"email change of {self.account_id}"

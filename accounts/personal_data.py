@@ -11,7 +11,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Profile, ProfileToken, User
+from accounts.models import Device, EmailChange, Profile, ProfileToken, User
+from accounts.services import EMAIL_CHANGE_LINK_HOURS, devices_purge, email_changes_purge
 from privacy import registry
 
 # Security data: long enough to enforce the login lockout, short enough not to become a log.
@@ -74,6 +75,46 @@ def _tokens_export(account) -> list[dict]:
 def _tokens_erase(account) -> int:
     removed = ProfileToken.objects.filter(profile__account=account).delete()[0]
     return removed + Token.objects.filter(user=account).delete()[0]
+
+
+def _devices_export(account) -> list[dict]:
+    # What the "Sessions and devices" page shows; never the session key or the token.
+    return [
+        {
+            "kind": d.kind,
+            "created_at": d.created_at.isoformat(),
+            "last_seen_at": d.last_seen_at.isoformat(),
+            "network": d.network,
+            "user_agent": d.user_agent,
+            "profile": d.profile_token.profile.name if d.profile_token_id else None,
+        }
+        for d in Device.objects.filter(account=account).select_related("profile_token__profile").order_by("id")
+    ]
+
+
+def _devices_erase(account) -> int:
+    return Device.objects.filter(account=account).delete()[0]
+
+
+def _devices_count(account) -> int:
+    return Device.objects.filter(account=account).count()
+
+
+def _email_changes_export(account) -> list[dict]:
+    # The link's secret is stored only as a hash, and the hash is a credential too: not exported.
+    return [
+        {
+            "new_email": c.new_email,
+            "requested_at": c.created_at.isoformat(),
+            "expires_at": c.expires_at.isoformat(),
+            "confirmed_at": c.used_at.isoformat() if c.used_at else None,
+        }
+        for c in EmailChange.objects.filter(account=account).order_by("created_at", "id")
+    ]
+
+
+def _email_changes_erase(account) -> int:
+    return EmailChange.objects.filter(account=account).delete()[0]
 
 
 # What django-axes keeps about sign-in attempts, by username.
@@ -148,6 +189,36 @@ def register() -> None:
             erase_order=0,
         )
     )
+    registry.register_section(
+        registry.Section(
+            name="devices",
+            label="Sessions and devices",
+            description="Each browser signed in to your account and each API token: when it was created and "
+            "last used, the network it was last used from (shortened, e.g. 203.0.113.0/24) and its browser and "
+            "system. Deleted when it signs out, or once the session has expired.",
+            models=("accounts.Device",),
+            export=_devices_export,
+            erase=_devices_erase,
+            count=_devices_count,
+            export_order=92,
+            erase_order=5,
+        )
+    )
+    registry.register_section(
+        registry.Section(
+            name="email_changes",
+            label="Email address changes",
+            description="A change of email address you asked for and whether you confirmed it, kept until its "
+            f"link expires ({EMAIL_CHANGE_LINK_HOURS} hours).",
+            models=("accounts.EmailChange",),
+            export=_email_changes_export,
+            erase=_email_changes_erase,
+            export_order=93,
+            erase_order=6,
+        )
+    )
+    registry.register_retention("email_changes", email_changes_purge)
+    registry.register_retention("devices", devices_purge)
     registry.register_section(
         registry.Section(
             name="sign_in_attempts",

@@ -131,3 +131,43 @@ class ProfileSelectedSerializer(ProfileSerializer):
     class Meta(ProfileSerializer.Meta):
         fields = [*ProfileSerializer.Meta.fields, "token"]
         read_only_fields = [*ProfileSerializer.Meta.fields, "token"]
+
+
+class EmailChangeRequestSerializer(AccountPasswordSerializer):
+    email = serializers.EmailField(max_length=254, help_text="The new address; a confirmation link is sent there.")
+
+
+class EmailChangeAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    expires_at = serializers.DateTimeField(help_text="Until when the link sent to the new address works.")
+
+
+class EmailChangeConfirmSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=200, help_text="The last part of the link sent to the new address.")
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="The account's address now.")
+
+
+class DeviceSerializer(serializers.Serializer):
+    """A browser session or an API token signed in to the account; never its key."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="`session` (a browser), `token` (an account token) or `profile_token`.")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(source="last_seen_at")
+    network = serializers.CharField(help_text='The network it was last used from, shortened: "203.0.113.0/24".')
+    user_agent = serializers.CharField(help_text='Browser and system only: "Firefox on Linux".')
+    profile = serializers.SerializerMethodField(help_text="For a profile token: the profile's name.")
+    current = serializers.SerializerMethodField(help_text="True for the session or token making this call.")
+
+    def get_profile(self, device) -> str | None:
+        return device.profile_token.profile.name if device.profile_token_id else None
+
+    def get_current(self, device) -> bool:
+        return device.pk == self.context.get("current_id")
+
+
+class SignedOutSerializer(serializers.Serializer):
+    signed_out = serializers.IntegerField(help_text="How many sessions and tokens were signed out.")

@@ -6,16 +6,19 @@ Django's own views (password change and reset subclassed for the lockout and the
 routed in accounts/urls.py with templates under templates/registration/.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -43,9 +46,10 @@ from common.sudo import (
 from . import selectors, services
 from .active import SESSION_KEY, UNLOCK_PIN, activate_profile, deactivate_profile, unlock_needed
 from .avatars import avatar_svg
+from .devices import DEVICE_SEEN_INTERVAL
 from .forms import (
     AccountPasswordChangeForm,
-    EmailForm,
+    EmailChangeForm,
     PasswordConfirmForm,
     PasswordResetRequestForm,
     PinForm,
@@ -124,6 +128,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # keeps this session signed in, under a new key
+        # The other sessions no longer sign anyone in (their password hash changed); end them
+        # now rather than listing them under Sessions and devices until their next request.
+        # API tokens are left alone, as before: "Sign out of all devices" revokes those.
+        services.sessions_end_others(account=self.request.user, keep_session_key=self.request.session.session_key)
+        return response
 
     def post(self, request, *args, **kwargs):
         try:
@@ -263,20 +275,123 @@ def exit_kids(request):
     return render(request, "accounts/exit_kids.html", {"profiles": profiles})
 
 
+def _email_change_link(request):
+    return lambda token: request.build_absolute_uri(reverse("email-change-confirm", args=[token]))
+
+
+def _devices_url(request) -> str:
+    return request.build_absolute_uri(reverse("account-devices"))
+
+
 @sudo_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def account_settings(request):
-    """The account page: email, password, profiles and their PINs, everyone's viewing activity."""
-    form = EmailForm(request.POST or None, initial={"email": request.user.email})
-    if request.method == "POST" and form.is_valid():
-        services.account_email_set(account=request.user, email=form.cleaned_data["email"])
-        messages.success(request, "Email saved.")
+    """The account page: email (changed through a link to the new address), password, sessions
+    and devices, profiles and their PINs, everyone's viewing activity."""
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and "cancel_email_change" in request.POST:
+        services.email_change_cancel(account=request.user)
+        messages.success(request, "The email change was cancelled; the link sent for it no longer works.")
         return redirect("account-settings")
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.email_change_request(
+                account=request.user,
+                new_email=form.cleaned_data["email"],
+                link=_email_change_link(request),
+                help_url=_devices_url(request),
+            )
+        except ValidationError as error:
+            form.add_error("email", error.messages)
+        else:
+            messages.success(
+                request,
+                f"We sent a confirmation link to {change.new_email}. Open it while signed in to this "
+                f"account within {services.EMAIL_CHANGE_LINK_HOURS} hours; until then your address stays "
+                f"{request.user.email or 'unset'}.",
+            )
+            return redirect("account-settings")
     return render(
         request,
         "accounts/account.html",
-        {"form": form, "profiles": list(selectors.profiles_of(account=request.user))},
+        {
+            "form": form,
+            "profiles": list(selectors.profiles_of(account=request.user)),
+            "pending_email": selectors.email_change_pending(account=request.user),
+        },
     )
+
+
+@sensitive_variables("token")
+@login_required
+@kids_forbidden
+@require_http_methods(["GET", "HEAD", "POST"])
+def email_change_confirm(request, token: str):
+    """The link sent to the new address. GET shows what will change (so a link preview or a mail
+    scanner changes nothing); the button (POST) applies it. Only for the signed-in owner:
+    another account's link is a 404; an unknown, used or expired one a 400."""
+    try:
+        change = selectors.email_change_check(account=request.user, token=token)
+        if request.method == "POST":
+            change = services.email_change_confirm(account=request.user, token=token, help_url=_devices_url(request))
+            messages.success(request, f"Your email address is now {change.new_email}.")
+            return redirect("account-settings")
+    except selectors.EmailChangeNotYours as error:
+        raise Http404("No such email change.") from error
+    except selectors.EmailChangeInvalid as error:
+        return render(request, "accounts/email_change_invalid.html", {"reason": str(error)}, status=400)
+    return render(request, "accounts/email_change_confirm.html", {"change": change})
+
+
+@sudo_required
+@require_safe
+def account_devices(request):
+    """Sessions and devices: every browser and API token signed in to the account."""
+    current = selectors.current_device_id(request=request)
+    devices = list(selectors.devices_of(account=request.user))
+    # "Last used" is written at most every DEVICE_SEEN_INTERVAL: within it, say so.
+    recent = timezone.now() - timedelta(seconds=DEVICE_SEEN_INTERVAL)
+    for device in devices:
+        device.is_current = device.pk == current
+        device.seen_recently = device.last_seen_at >= recent
+    has_others = any(not d.is_current for d in devices)
+    return render(
+        request,
+        "accounts/devices.html",
+        {"devices": devices, "has_others": has_others, "seen_minutes": DEVICE_SEEN_INTERVAL // 60},
+    )
+
+
+@sudo_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_device_sign_out(request, pk: int):
+    """Sign one device out. This browser's own row signs this browser out (to the login page)."""
+    device = selectors.device_get_for_account(account=request.user, device_id=pk)
+    if request.method != "POST":
+        return redirect("account-devices")  # where the password prompt returns after sudo expired
+    is_current = device.pk == selectors.current_device_id(request=request)
+    services.device_sign_out(device=device)
+    if is_current:
+        logout(request)
+        return redirect("login")
+    label = device.user_agent or device.get_kind_display()
+    messages.success(request, f"Signed out: {label}.")
+    return redirect("account-devices")
+
+
+@sudo_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_devices_sign_out_all(request):
+    """Sign out every other browser and revoke every API token; this browser stays signed in."""
+    if request.method != "POST":
+        return redirect("account-devices")
+    removed = services.devices_sign_out_everywhere(account=request.user, keep_session_key=request.session.session_key)
+    messages.success(
+        request,
+        f"Signed out of {removed} other device{'s' if removed != 1 else ''}. Every API token was revoked; "
+        "apps and TVs need to sign in again. This browser is still signed in.",
+    )
+    return redirect("account-devices")
 
 
 @sensitive_post_parameters("pin")

@@ -9,7 +9,7 @@ DATABASE_URL is set): migrate, then generate with bulk inserts a catalog of N ti
 300 tags, 2% series with 8 episodes each), 5,000 subscribers (90% consenting to analytics) and
 M interactions split 56% viewing rows, 40% ratings, 4% searches (a third of them with no result),
 plus 100,000 home impressions; register a synthetic serving model (random 32-d vectors) for the
-clusters. It then times one aggregation run (`insights.tasks.run`, what the Celery task does)
+clusters. It then times one aggregation run (`insights.computation.snapshot_compute`, what the Celery task calls)
 and, with Django's test Client signed in as a staff user, times R requests of the dashboard
 (`time.perf_counter` around client.get: the whole Django stack, no network) and prints median
 and p95 plus the query count of one request. The dashboard's figures are rendered once per
@@ -261,7 +261,7 @@ def child(url: str, n_titles: int, n_interactions: int, n_requests: int) -> None
     from django.test import Client
 
     from accounts.models import User
-    from insights import tasks
+    from insights import computation
     from insights.models import InsightsSnapshot
 
     settings.DEBUG = False
@@ -271,7 +271,7 @@ def child(url: str, n_titles: int, n_interactions: int, n_requests: int) -> None
 
     snap = InsightsSnapshot.objects.create(trigger="bench")
     started = time.perf_counter()
-    assert tasks.run(snap.pk), InsightsSnapshot.objects.get(pk=snap.pk).error
+    assert computation.snapshot_compute(snap.pk), InsightsSnapshot.objects.get(pk=snap.pk).error
     aggregate_s = time.perf_counter() - started
     snap.refresh_from_db()
 

@@ -1,7 +1,8 @@
 """The catalog (titles and what describes them) and engagement (what profiles do with them)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -87,6 +88,14 @@ class Title(models.Model):
     def is_series(self) -> bool:
         return self.kind == TitleKind.SERIES
 
+    def clean(self):
+        # A film has no seasons or episodes (Season.clean, Episode.clean): a series that has
+        # some cannot turn into a film, or its episodes would belong to a film.
+        if self.kind != TitleKind.SERIES and self.pk and self.seasons.exists():
+            raise ValidationError(
+                {"kind": "This title has seasons, and a film has none: delete its seasons first, or keep it a series."}
+            )
+
 
 class TitleTag(models.Model):
     title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="title_tags")
@@ -135,6 +144,19 @@ class Season(models.Model):
     def __str__(self) -> str:
         return self.name or f"Season {self.number}"
 
+    def clean(self):
+        """A season belongs to a series, and keeps it: its episodes (and their plays) name that title."""
+        if self.title_id is None:
+            return
+        if not self.title.is_series:
+            raise ValidationError({"title": f"“{self.title}” is a film, and a film has no seasons: choose a series."})
+        if self.pk:
+            before = Season.objects.filter(pk=self.pk).values_list("title_id", flat=True).first()
+            if before is not None and before != self.title_id and self.episodes.exists():
+                raise ValidationError(
+                    {"title": "This season has episodes, which belong to its series: it cannot move to another title."}
+                )
+
 
 class Episode(models.Model):
     # `title` duplicates season.title so episode lookups and viewing rows need no join.
@@ -144,13 +166,56 @@ class Episode(models.Model):
     name = models.CharField(max_length=200)
     synopsis = models.TextField(blank=True)
     runtime_minutes = models.PositiveSmallIntegerField(default=30)
+    # The intro, in seconds from the start (both or neither): the player offers "Skip intro" inside it.
+    intro_start_seconds = models.PositiveIntegerField(null=True, blank=True)
+    intro_end_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["season__number", "number"]
-        constraints = [models.UniqueConstraint(fields=["season", "number"], name="unique_episode")]
+        constraints = [
+            models.UniqueConstraint(fields=["season", "number"], name="unique_episode"),
+            models.CheckConstraint(
+                condition=(Q(intro_start_seconds__isnull=True) & Q(intro_end_seconds__isnull=True))
+                | (
+                    Q(intro_start_seconds__isnull=False, intro_end_seconds__isnull=False)
+                    & Q(intro_start_seconds__lt=F("intro_end_seconds"))
+                ),
+                name="episode_intro_start_before_end",
+                violation_error_message="An intro marker needs a start before its end (or neither).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"S{self.season.number}E{self.number} {self.name}"
+
+    def clean(self):
+        """An episode belongs to a season of its own title, and that title is a series.
+
+        Errors are keyed to `season` (the field that places the episode), which every admin
+        form of an episode has: the episode page and the season page's inline (as its
+        parent link). A new episode without a title takes its season's.
+        """
+        # On a new season's page the parent season is not saved yet: use it as assigned.
+        if self.season_id is None and not Episode.season.is_cached(self):
+            return
+        if self.season.title_id is None:
+            return  # the season's own form reports its missing title
+        series = self.season.title
+        if self.title_id is None:
+            self.title_id = series.pk
+        if not series.is_series:
+            raise ValidationError(
+                {"season": f"{self.season} belongs to “{series}”, which is a film, and a film has no episodes."}
+            )
+        if self.title_id != series.pk:
+            title = self.title
+            what = "a film, which has no episodes" if not title.is_series else "a series"
+            raise ValidationError(
+                {
+                    "season": f"{self.season} belongs to “{series}”, not to “{title}” ({what}): "
+                    f"an episode must be in a season of its own title."
+                }
+            )
 
 
 class Collection(models.Model):
@@ -176,9 +241,31 @@ class Collection(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [
+            # A schedule's end comes after its start (either may be open); an end at or before
+            # the start would be a row that is never live.
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="collection_ends_after_start",
+                violation_error_message="The end of the schedule must come after its start.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The end of the schedule must come after its start."})
+
+    def is_live(self, now=None) -> bool:
+        """The same rule as `live_q`, for one loaded collection."""
+        now = now or timezone.now()
+        return (
+            self.is_active
+            and (self.starts_at is None or self.starts_at <= now)
+            and (self.ends_at is None or self.ends_at > now)
+        )
 
     @staticmethod
     def live_q(now=None) -> Q:
@@ -204,6 +291,12 @@ class CollectionItem(models.Model):
 
 
 # --- Engagement: personal data of a profile --------------------------------------------------
+#
+# Engagement rows point at their title (and episode) with PROTECT: a title or episode that
+# someone rated, played, saved, hid, blocked or opened from search cannot be deleted, since
+# that would silently erase people's history (and their export) as a side effect of curation.
+# The admin offers "Unpublish instead" (catalog.admin.TitleAdmin). The rows leave with their
+# profile (CASCADE on `profile`), which is how erasure works.
 
 
 class RatingValue(models.TextChoices):
@@ -214,7 +307,7 @@ class RatingValue(models.TextChoices):
 
 class Rating(models.Model):
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="ratings")
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="ratings")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="ratings")
     value = models.CharField(max_length=4, choices=RatingValue.choices)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -233,8 +326,8 @@ class ViewingActivity(models.Model):
     """One row per profile and title (and episode), updated in place by the player's heartbeats."""
 
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="viewing")
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="viewing")
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, null=True, blank=True, related_name="viewing")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="viewing")
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, null=True, blank=True, related_name="viewing")
     position_seconds = models.PositiveIntegerField(default=0)
     duration_seconds = models.PositiveIntegerField(default=0)
     completed = models.BooleanField(default=False)
@@ -242,6 +335,9 @@ class ViewingActivity(models.Model):
     last_watched_at = models.DateTimeField(default=timezone.now, db_index=True)
     # "Don't use this to recommend" (see Rating): set on every row of the title at once.
     exclude_from_recommendations = models.BooleanField(default=False, db_default=False)
+    # "Remove from row" on Continue watching (every row of the title at once): the title leaves
+    # that row while no viewing is newer than this; the next play brings it back. History stays.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "viewing activity"
@@ -265,7 +361,7 @@ class ViewingActivity(models.Model):
 
 class ListEntry(models.Model):
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="list_entries")
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="list_entries")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="list_entries")
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -282,7 +378,7 @@ class HiddenTitle(models.Model):
     and counts as a negative like a down rating. Undone by deleting the row."""
 
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="hidden_titles")
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="hidden_by")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="hidden_by")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -299,7 +395,7 @@ class BlockedTitle(models.Model):
     holder with the account password (common.sudo), never by the profile itself."""
 
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="blocked_titles")
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="blocked_by")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="blocked_by")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -317,7 +413,7 @@ class SearchClick(models.Model):
     """
 
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="search_clicks")
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="search_clicks")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="search_clicks")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

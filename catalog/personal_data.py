@@ -54,6 +54,9 @@ def _viewing_export(account) -> list[dict]:
             "started_at": _iso(v.started_at),
             "last_watched_at": _iso(v.last_watched_at),
             "exclude_from_recommendations": v.exclude_from_recommendations,
+            # When "Remove from row" last took the title off Continue watching (a later play
+            # brings it back; None: never).
+            "removed_from_continue_watching_at": _iso(v.dismissed_at),
         }
         for v in qs
     ]

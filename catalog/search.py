@@ -23,13 +23,27 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection
-from django.db.models import Case, Expression, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Expression,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import Col
 from django.db.models.functions import Greatest
 
 from accounts.models import Profile
 
-from .models import SEARCH_QUERY_MAX_LENGTH, Credit, Genre, Title
+from .models import SEARCH_QUERY_MAX_LENGTH, Credit, Genre, Person, Title
 from .selectors import titles_with_popularity, visible_titles
 
 # As long as a stored search may be (SearchQuery.query).
@@ -47,6 +61,8 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF_SHORT = 80.0
 FUZZY_CUTOFF = 84.0
 FUZZY_LIMIT = 50
+# People shown above the title results, and in the suggestions.
+PEOPLE_LIMIT = 8
 
 # websearch_to_tsquery operators that make a query precise: "a phrase", -excluded.
 _OPERATORS = re.compile(r'"|(?:^|\s)-\w')
@@ -77,6 +93,52 @@ def search_titles(*, profile: Profile | None, query: str, limit: int | None = No
     engine = _postgres_search if connection.vendor == "postgresql" else _fallback_search
     qs = engine(base, query)
     return qs[:limit] if limit else qs
+
+
+def search_people(*, profile: Profile | None, query: str, limit: int = PEOPLE_LIMIT) -> list[Person]:
+    """People credited on a title this profile may see whose name matches `query`, best first,
+    each with `title_count` (those visible titles). A typo is forgiven as in `search_titles`:
+    pg_trgm word similarity on PostgreSQL (the person-name trigram indexes of migration 0006),
+    rapidfuzz on SQLite when nothing matches as typed. One query on PostgreSQL; on SQLite two
+    when no name matches as typed, four on a typo.
+
+    A person whose every title is hidden from the profile never appears: their page is a 404
+    to it, and their name would tell what the profile may not see.
+    """
+    query = normalize_query(query)
+    if len(query) < SUGGEST_MIN_LENGTH:
+        return []
+    visible_credits = Credit.objects.filter(person=OuterRef("pk"), title__in=visible_titles(profile).values("pk"))
+    counted = visible_credits.order_by().values("person").annotate(n=Count("title_id", distinct=True)).values("n")
+    people = Person.objects.filter(Exists(visible_credits)).annotate(
+        title_count=Subquery(counted, output_field=IntegerField())
+    )
+    exact = Case(
+        When(name__iexact=query, then=Value(4.0)),
+        When(name__istartswith=query, then=Value(2.0)),
+        When(name__icontains=query, then=Value(1.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    fuzzy_ok = len(query) <= FUZZY_MAX_LENGTH and not _OPERATORS.search(query)
+    if connection.vendor == "postgresql":
+        match = Q(name__icontains=query)
+        score = exact
+        if fuzzy_ok:
+            match |= Q(name__trigram_word_similar=query)
+            score = exact + TrigramWordSimilarity(query, "name")
+        return list(people.filter(match).annotate(score=score).order_by("-score", "name", "pk")[:limit])
+    strict = list(people.filter(name__icontains=query).annotate(score=exact).order_by("-score", "name", "pk")[:limit])
+    if strict or not fuzzy_ok or len(query) < FUZZY_MIN_LENGTH:
+        return strict
+    # As for titles: a typo is forgiven only when nothing at all matched as typed ("river"
+    # finds rivers, not every Rivera), so the pass over the names is paid by typos alone.
+    if _like_search(visible_titles(profile), query).exists():
+        return []
+    scores = _fuzzy_scores(dict(people.values_list("pk", "name")), query)
+    ranked = [pk for pk, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:limit]]
+    found = people.in_bulk(ranked)
+    return [found[pk] for pk in ranked if pk in found]
 
 
 def _genre_ids(query: str) -> QuerySet:
@@ -168,6 +230,22 @@ def _fuzzy_title_scores(base: QuerySet[Title], query: str) -> dict[int, float]:
     """{title id: similarity 0-100} for the visible titles whose name, or a credited person's
     name, is within a typo or two of the query (rapidfuzz). Only asked when the exact search
     found nothing, so its cost (a pass over the visible names) is paid by typos alone."""
+    scores = _fuzzy_scores(dict(base.values_list("id", "name")), query)
+    credits = Credit.objects.filter(title__in=base.values("pk")).values_list("id", "title_id", "person__name")
+    title_of = {}
+    people = {}
+    for credit_id, title_id, person in credits:
+        title_of[credit_id] = title_id
+        people[credit_id] = person
+    for credit_id, s in _fuzzy_scores(people, query).items():
+        title_id = title_of[credit_id]
+        # A person's match ranks just below a title's own (as on PostgreSQL).
+        scores[title_id] = max(scores.get(title_id, 0.0), s - 1)
+    return scores
+
+
+def _fuzzy_scores(choices: dict[int, str], query: str) -> dict[int, float]:
+    """{key: similarity 0-100} for the names in `choices` within a typo or two of `query`."""
     from rapidfuzz import fuzz, process, utils
 
     def best_word(typed, name, **_kwargs) -> float:
@@ -177,29 +255,14 @@ def _fuzzy_title_scores(base: QuerySet[Title], query: str) -> dict[int, float]:
     # ratio: the whole name mistyped; partial_ratio: a mistyped phrase within it; best_word:
     # a one-word query against each word ("rivr" ~ "The River Road").
     scorers = [fuzz.ratio, fuzz.partial_ratio] + ([best_word] if " " not in query else [])
-
-    def close(choices: dict[int, str], cutoff: float) -> dict[int, float]:
-        found: dict[int, float] = {}
-        for scorer in scorers:
-            for _name, s, key in process.extract(
-                query, choices, scorer=scorer, processor=utils.default_process, score_cutoff=cutoff, limit=None
-            ):
-                found[key] = max(found.get(key, 0.0), s)
-        return found
-
     cutoff = FUZZY_CUTOFF_SHORT if len(query) < 7 else FUZZY_CUTOFF
-    scores = close(dict(base.values_list("id", "name")), cutoff)
-    credits = Credit.objects.filter(title__in=base.values("pk")).values_list("id", "title_id", "person__name")
-    title_of = {}
-    people = {}
-    for credit_id, title_id, person in credits:
-        title_of[credit_id] = title_id
-        people[credit_id] = person
-    for credit_id, s in close(people, cutoff).items():
-        title_id = title_of[credit_id]
-        # A person's match ranks just below a title's own (as on PostgreSQL).
-        scores[title_id] = max(scores.get(title_id, 0.0), s - 1)
-    return scores
+    found: dict[int, float] = {}
+    for scorer in scorers:
+        for _name, s, key in process.extract(
+            query, choices, scorer=scorer, processor=utils.default_process, score_cutoff=cutoff, limit=None
+        ):
+            found[key] = max(found.get(key, 0.0), s)
+    return found
 
 
 def _like_search(base: QuerySet[Title], query: str) -> QuerySet[Title]:

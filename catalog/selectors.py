@@ -8,6 +8,7 @@ detail, player, API) starts from it.
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
+    PROTECT,
     Case,
     Count,
     Exists,
@@ -40,6 +41,7 @@ from .models import (
     Genre,
     HiddenTitle,
     ListEntry,
+    Person,
     Rating,
     SearchQuery,
     Title,
@@ -401,6 +403,24 @@ def playback_for(*, profile: Profile, title: Title, episodes: list | None = None
     return {"episode": None, "position": last.position_seconds, "resume": last.position_seconds > 0}
 
 
+def _mark_episodes(profile: Profile, title: Title, episodes: list) -> None:
+    """Set `watch_mark` on each episode: "watched", "progress" (with `watch_percent`) or "" (one
+    query; only for a series, whose episode list shows them)."""
+    if not episodes:
+        return
+    viewings = {
+        episode_id: (completed, position, duration)
+        for episode_id, completed, position, duration in ViewingActivity.objects.filter(
+            profile=profile, title=title, episode__isnull=False
+        ).values_list("episode_id", "completed", "position_seconds", "duration_seconds")
+    }
+    for episode in episodes:
+        completed, position, duration = viewings.get(episode.pk, (False, 0, 0))
+        # 1..99 while in progress: "In progress 0%" would read as not started, 100% as finished.
+        episode.watch_percent = max(1, min(99, int(100 * position / duration))) if duration and not completed else 0
+        episode.watch_mark = "watched" if completed else ("progress" if position > 0 else "")
+
+
 def title_detail_extras(*, profile: Profile, title: Title) -> dict:
     """Everything the detail page shows besides the title itself, in a fixed number of queries."""
 
@@ -414,6 +434,7 @@ def title_detail_extras(*, profile: Profile, title: Title) -> dict:
             # The season is already loaded; set it so `episode.season` costs no query.
             episode.season = season
             episodes.append(episode)
+    _mark_episodes(profile, title, episodes)
     return {
         "genres": list(title.genres.all()),
         "tags": list(TitleTag.objects.filter(title=title).select_related("tag").order_by("-weight", "tag__name")),
@@ -427,6 +448,44 @@ def title_detail_extras(*, profile: Profile, title: Title) -> dict:
         "playback": playback_for(profile=profile, title=title, episodes=episodes),
         "more_like_this": more_like_this(profile=profile, title=title),
     }
+
+
+# --- People -----------------------------------------------------------------------------------
+
+KNOWN_FOR_LIMIT = 6
+
+
+def person_page(*, profile: Profile, slug: str) -> dict:
+    """A person's page for this profile: `person`, `known_for` (their most watched and rated
+    visible titles) and `filmography` (their credits on visible titles, newest first). Three
+    queries.
+
+    Http404 for an unknown person, and for one whose every title is invisible to the profile
+    (too mature, blocked, unpublished): an empty page would still say who is in such a title.
+    """
+    person = get_object_or_404(Person, slug=slug)
+    visible = visible_titles(profile)
+    filmography = list(
+        Credit.objects.filter(person=person, title__in=visible.values("pk"))
+        .select_related("title")
+        .order_by(F("title__year").desc(nulls_last=True), "title__name", "title_id", "order", "pk")
+    )
+    if not filmography:
+        raise Http404("No such person.")
+    known_for = list(
+        titles_with_popularity(visible.filter(pk__in=[c.title_id for c in filmography]))
+        .defer("synopsis", "artwork")
+        .order_by(F("popularity").desc(), "-year", "name", "pk")[:KNOWN_FOR_LIMIT]
+    )
+    return {"person": person, "known_for": known_for, "filmography": filmography}
+
+
+def person_initials(name: str) -> str:
+    """Up to two initials for the generated avatar ("Ana María López" -> "AL")."""
+    words = [w for w in name.replace("-", " ").split() if w[:1].isalpha()]
+    if not words:
+        return "?"
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
 
 
 def player_state(*, profile: Profile, title: Title, episode_id: int | None) -> dict:
@@ -478,3 +537,48 @@ def episode_for_viewing(*, title: Title, episode_id: int | None, sent: bool) -> 
     if sent:
         raise ValidationError({"episode": FILM_HAS_NO_EPISODES})
     return None
+
+
+def _protecting_relations(model) -> list:
+    """The reverse foreign keys that keep a `model` row from being deleted (on_delete=PROTECT):
+    for titles and episodes, the engagement tables (see catalog.models)."""
+    return [rel for rel in model._meta.related_objects if rel.one_to_many and rel.on_delete is PROTECT]
+
+
+def engagement_counts(model, ids) -> dict[int, dict[str, int]]:
+    """For titles (or episodes) `ids`: {id: {"ratings": 3, "viewing activity": 12, ...}}, only
+    the ids that have any engagement and only the kinds they have. One grouped query per
+    engagement table; what makes a row undeletable in the admin."""
+    ids = list(ids)
+    counts: dict[int, dict[str, int]] = {}
+    if not ids:
+        return counts
+    for rel in _protecting_relations(model):
+        related = rel.related_model
+        fk = rel.field.name
+        rows = (
+            related.objects.filter(**{f"{fk}__in": ids})
+            .order_by()
+            .values_list(fk)
+            .annotate(n=Count("pk"))
+            .values_list(fk, "n")
+        )
+        for pk, n in rows:
+            counts.setdefault(pk, {})[str(related._meta.verbose_name_plural)] = n
+    return counts
+
+
+def card_preview_state(*, profile: Profile, title: Title) -> dict:
+    """What a card's preview shows besides the title: the profile's rating and whether the
+    title is on its My List (one query)."""
+    row = (
+        Title.objects.filter(pk=title.pk)
+        .annotate(
+            in_list=Exists(ListEntry.objects.filter(profile=profile, title=OuterRef("pk"))),
+            rating=Subquery(Rating.objects.filter(profile=profile, title=OuterRef("pk")).values("value")[:1]),
+        )
+        .values("in_list", "rating")
+        .first()
+    )
+    state = dict(row) if row else {}
+    return {"in_list": bool(state.get("in_list")), "rating": state.get("rating") or ""}

@@ -10,8 +10,10 @@ viewing restrictions (`title_block`/`title_unblock`) are the exception: they tak
 (`catalog.selectors.title_get_for_restriction`), and their callers check the account password.
 """
 
+from dataclasses import dataclass
+
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Profile
@@ -202,6 +204,17 @@ def viewing_exclude_set(*, profile: Profile, title: Title, exclude: bool) -> boo
     return bool(changed)
 
 
+def continue_watching_dismiss(*, profile: Profile, title: Title, dismiss: bool = True) -> bool:
+    """ "Remove from row" on Continue watching (or its undo): marks every viewing of the title.
+
+    Only the row forgets it: the history, Resume and the recommender keep the viewings (so the
+    engagement stamp does not move), and the next play, being newer than the mark, brings the
+    title back (catalog.shelves.continue_watching_spec). False when the profile never watched it.
+    """
+    mark = timezone.now() if dismiss else None
+    return bool(ViewingActivity.objects.filter(profile=profile, title=title).update(dismissed_at=mark))
+
+
 def search_click_record(*, profile: Profile, title: Title) -> SearchClick | None:
     """A title opened or played from search results: kept (as a weak taste signal) only with
     search-history consent; without it nothing of the search is kept."""
@@ -234,19 +247,58 @@ def search_history_delete(*, profile: Profile) -> int:
     return deleted + clicks
 
 
+@dataclass
+class CollectionAddResult:
+    """What `collection_add_titles` did, for the curator's messages."""
+
+    added: int
+    skipped: int
+    # Items in the collection afterwards, and the titles added that are unpublished (no row shows them).
+    total: int
+    unpublished: list[str]
+
+
 @transaction.atomic
-def collection_add_titles(*, collection: Collection, titles) -> int:
-    """Append titles to the end of a collection, skipping those already in it. Returns how many were added."""
-    # Lock the collection so two editors appending at once do not get the same positions.
+def collection_add_titles(*, collection: Collection, titles, at_start: bool = False) -> CollectionAddResult:
+    """Add titles to a collection in the given order, skipping those already in it.
+
+    At the end (after the last position), or at the start: the existing items keep their
+    order after the new ones. Positions are renumbered 0, 1, 2... in display order, so the
+    collection's page lists items exactly as its home row does.
+    """
+    # Lock the collection so two editors adding at once do not get the same positions.
     Collection.objects.select_for_update().filter(pk=collection.pk).first()
-    present = set(collection.items.values_list("title_id", flat=True))
-    next_position = (collection.items.aggregate(m=Max("position"))["m"] or 0) + 1 if present else 0
-    new = []
+    existing = list(collection.items.order_by("position", "id"))
+    present = {item.title_id for item in existing}
+    new, skipped, unpublished = [], 0, []
     for title in titles:
         if title.pk in present:
+            skipped += 1
             continue
         present.add(title.pk)
-        new.append(CollectionItem(collection=collection, title=title, position=next_position))
-        next_position += 1
+        new.append(CollectionItem(collection=collection, title=title))
+        if not title.is_published:
+            unpublished.append(str(title))
+    ordered = new + existing if at_start else existing + new
+    for position, item in enumerate(ordered):
+        item.position = position
     CollectionItem.objects.bulk_create(new)
-    return len(new)
+    changed = [item for item in existing if item.pk is not None]
+    if changed:
+        CollectionItem.objects.bulk_update(changed, ["position"])
+    return CollectionAddResult(added=len(new), skipped=skipped, total=len(ordered), unpublished=unpublished)
+
+
+@transaction.atomic
+def titles_set_published(*, titles, published: bool, user, how: str = "with the bulk action") -> int:
+    """Publish or unpublish titles, with an entry in each changed title's admin history
+    (who and when: `django.contrib.admin` LogEntry, the title's History page). Titles already
+    in that state are left alone and get no entry. Returns how many changed."""
+    changed = list(Title.objects.filter(pk__in=[t.pk for t in titles]).exclude(is_published=published))
+    if not changed:
+        return 0
+    Title.objects.filter(pk__in=[t.pk for t in changed]).update(is_published=published)
+    # The History page shows the message as written, beside who and when.
+    message = f"{'Published' if published else 'Unpublished'} {how}."
+    LogEntry.objects.log_actions(user_id=user.pk, queryset=changed, action_flag=CHANGE, change_message=message)
+    return len(changed)

@@ -22,7 +22,7 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
@@ -45,6 +45,10 @@ TRENDING_WINDOW_DAYS = 7
 # Trending weighs each view or rating by exp(-age / TRENDING_DECAY_DAYS): yesterday counts
 # for about 0.6, a week ago for 0.03.
 TRENDING_DECAY_DAYS = 2.0
+# "Top 10 today" (row key `top-10`): the last day's trending activity, filled from the week's
+# when fewer titles moved today; a row needs at least TOP_TEN_MIN titles to be shown.
+TOP_TEN = 10
+TOP_TEN_MIN = 3
 # Continue watching reads this many recent unfinished viewings to find ROW_LENGTH titles
 # (a series has one viewing per episode).
 CONTINUE_SCAN = ROW_LENGTH * 5
@@ -147,6 +151,9 @@ def continue_watching_spec(profile: Profile) -> RowSpec:
     rows = (
         ViewingActivity.objects.filter(profile=profile, title__in=_visible_ids(profile))
         .filter(Q(completed=False) | Q(episode__isnull=False))
+        # "Remove from row" (catalog.services.continue_watching_dismiss) marks every viewing of
+        # the title; a viewing newer than the mark (the next play) brings the title back.
+        .filter(Q(dismissed_at__isnull=True) | Q(last_watched_at__gt=F("dismissed_at")))
         .annotate(
             next_season=Subquery(next_episode.values("season__number")[:1]),
             next_number=Subquery(next_episode.values("number")[:1]),
@@ -196,14 +203,10 @@ def my_list_spec(profile: Profile) -> RowSpec:
 # --- Shared rows (cached per maturity setting) -----------------------------------------------
 
 
-def trending_scores(profile: Profile, *, now=None) -> dict[int, float]:
-    """Time-decayed activity of the last week: sum of exp(-age/decay) over views and ratings.
-
-    Counted per title and day in the database (one query, result size bounded by titles x
-    days); the age of a day's events is taken at the middle of that day, never in the future.
-    """
-    now = now or timezone.now()
-    since = now - timedelta(days=TRENDING_WINDOW_DAYS)
+def _activity_by_day(profile: Profile, *, now, days: int) -> list[tuple[int, date, int]]:
+    """(title id, day, views + ratings) of the last `days` days: one query, result size bounded
+    by titles x days."""
+    since = now - timedelta(days=days)
     # Shared (cached per maturity setting): one profile's blocks must not shorten another's row.
     visible = maturity_visible_titles(profile).values("pk")
     views, ratings = (
@@ -215,9 +218,14 @@ def trending_scores(profile: Profile, *, now=None) -> dict[int, float]:
         .values_list("title_id", "day", "n")
         for model, stamp in ((ViewingActivity, "last_watched_at"), (Rating, "updated_at"))
     )
-    per_day = views.union(ratings, all=True)  # one round trip for both kinds of activity
+    return list(views.union(ratings, all=True))  # one round trip for both kinds of activity
+
+
+def _decayed_scores(per_day, *, now, min_day: date | None = None) -> dict[int, float]:
     scores: dict[int, float] = defaultdict(float)
     for title_id, day, n in per_day:
+        if min_day is not None and day < min_day:
+            continue
         # TruncDate buckets in the current time zone; take each day's events at its noon.
         midday = datetime.combine(day, time(12), tzinfo=timezone.get_current_timezone())
         age_days = max(0.0, (now - midday).total_seconds() / 86400)
@@ -225,11 +233,36 @@ def trending_scores(profile: Profile, *, now=None) -> dict[int, float]:
     return dict(scores)
 
 
+def trending_scores(profile: Profile, *, now=None) -> dict[int, float]:
+    """Time-decayed activity of the last week: sum of exp(-age/decay) over views and ratings.
+
+    Counted per title and day in the database; the age of a day's events is taken at the
+    middle of that day, never in the future.
+    """
+    now = now or timezone.now()
+    return _decayed_scores(_activity_by_day(profile, now=now, days=TRENDING_WINDOW_DAYS), now=now)
+
+
+def _ranked(scores: dict[int, float]) -> list[int]:
+    return [tid for tid, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def _build_trending(profile: Profile) -> list[RowSpec]:
-    scores = trending_scores(profile)
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:ROW_LENGTH]
-    items = [(tid, f"#{rank} trending this week", None) for rank, (tid, _) in enumerate(ranked, start=1)]
-    return [RowSpec("trending", "Trending now", "What people are watching and rating this week.", items)]
+    """Trending now (the week) and Top 10 today (today's activity, filled from the week's when
+    fewer titles moved today), from the same single query."""
+    now = timezone.now()
+    per_day = _activity_by_day(profile, now=now, days=TRENDING_WINDOW_DAYS)
+    week = _ranked(_decayed_scores(per_day, now=now))
+    items = [(tid, f"#{rank} trending this week", None) for rank, tid in enumerate(week[:ROW_LENGTH], start=1)]
+    trending = RowSpec("trending", "Trending now", "What people are watching and rating this week.", items)
+    today = timezone.localdate(now)
+    top = _ranked(_decayed_scores(per_day, now=now, min_day=today))[:TOP_TEN]
+    top += [tid for tid in week if tid not in top][: TOP_TEN - len(top)]
+    if len(top) < TOP_TEN_MIN:
+        top = []  # a "Top 10" of two titles says nothing
+    items = [(tid, f"No. {rank} on Marquee today", None) for rank, tid in enumerate(top, start=1)]
+    top_ten = RowSpec("top-10", "Top 10 today", "The most watched and rated titles on Marquee today.", items)
+    return [trending, top_ten]
 
 
 def _build_new_arrivals(profile: Profile) -> list[RowSpec]:
@@ -280,6 +313,12 @@ def _build_genres(profile: Profile) -> list[RowSpec]:
     return specs
 
 
+def top_ten_spec(profile: Profile) -> RowSpec:
+    # Built and cached with Trending now (one query for both).
+    specs = _cached_specs("trending", profile, _build_trending)
+    return specs[1] if len(specs) > 1 else RowSpec("top-10", "Top 10 today", "", [])
+
+
 def trending_spec(profile: Profile) -> RowSpec:
     return _cached_specs("trending", profile, _build_trending)[0]
 
@@ -327,14 +366,20 @@ def collection_specs(profile: Profile, *, now=None) -> list[RowSpec]:
     return list(specs.values())
 
 
-def row_specs(profile: Profile) -> list[RowSpec]:
-    """Every non-personalized row's candidates, in home-page order (empty rows included)."""
+def row_specs(profile: Profile, *, now=None) -> list[RowSpec]:
+    """Every non-personalized row's candidates, in home-page order (empty rows included).
+
+    `now` (default: the present) is the moment whose live collections are shown: staff
+    preview passes a future moment to check a scheduled row before it goes live. The other
+    rows are always of the present (activity that has not happened cannot be previewed).
+    """
     return [
         continue_watching_spec(profile),
         my_list_spec(profile),
+        top_ten_spec(profile),
         trending_spec(profile),
         new_arrivals_spec(profile),
-        *collection_specs(profile),
+        *collection_specs(profile, now=now),
         *genre_specs(profile),
     ]
 
@@ -356,6 +401,7 @@ def rows_from_specs(specs: list[RowSpec], *, profile: Profile) -> list[Row]:
     return rows
 
 
-def non_personalized_rows(*, profile: Profile) -> list[Row]:
-    """Continue watching, My List, Trending now, New arrivals, Collections, genre rows."""
-    return rows_from_specs(row_specs(profile), profile=profile)
+def non_personalized_rows(*, profile: Profile, now=None) -> list[Row]:
+    """Continue watching, My List, Trending now, New arrivals, Collections, genre rows
+    (`now`: see `row_specs`)."""
+    return rows_from_specs(row_specs(profile, now=now), profile=profile)

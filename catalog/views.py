@@ -15,6 +15,7 @@ from django.http import (
     Http404,
     HttpResponseBadRequest,
     HttpResponseForbidden,
+    HttpResponseNotFound,
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,11 +32,12 @@ from common.ids import parse_id, parse_ids
 from common.sudo import is_kids_session
 from privacy import consent
 
-from . import selectors, services, signals
+from . import artwork, selectors, services, shelves, signals
 from .models import Collection, Episode, Genre, Person, RatingValue, Tag, Title
-from .posters import poster_svg
 
 POSTER_MAX_AGE = 7 * 24 * 3600
+# The end of an episode counts down this long (cancellable) before the next one plays.
+NEXT_EPISODE_COUNTDOWN_SECONDS = 10
 # Longest duration a heartbeat may claim (a very long film or a special), in seconds.
 MAX_DURATION_SECONDS = 12 * 3600
 # Watching together (`?together=<ids>`, from recommendations' "For all of you" row): at most this
@@ -46,7 +48,9 @@ MAX_WATCHING_TOGETHER = 5
 # forge: a click is counted only under a key of these shapes, and a key that names a genre,
 # collection, tag, person or title only when that exists (insights would otherwise rank rows
 # that were never shown, named by whoever crafted the link).
-FIXED_ROW_KEYS = frozenset({"top-picks", "continue-watching", "my-list", "new-arrivals", "trending", "together"})
+FIXED_ROW_KEYS = frozenset(
+    {"top-picks", "continue-watching", "my-list", "new-arrivals", "trending", "top-10", "together"}
+)
 _ROW_KEY_REFS = (
     # (prefix, the model its rest names, by slug or by id); longer prefixes first.
     ("genre-for-you-", Genre, "slug"),
@@ -96,12 +100,20 @@ def _safe_next(request, fallback: str) -> str:
 
 
 @require_GET
-def title_poster(request, slug):
+def title_poster(request, slug, variant=None):
     """The uploaded artwork if any, else a generated SVG. Visibility as the detail page.
 
-    Staff see every title's poster: the admin and the "preview home as profile" page show
-    titles beyond the staff member's own profile limit.
+    `variant` (from /title/<slug>/poster/<variant>.svg) asks for one generated artwork variant
+    (catalog.posters.VARIANTS; the bandit in recommendations.artwork picks one per profile),
+    each its own bytes and ETag; an unknown one is a 404 that says why. An uploaded artwork
+    wins in every variant: cards load titles without the artwork field, so the bandit's URL
+    may name a variant of a title that has one. Staff see every title's poster: the admin and
+    the "preview home as profile" page show titles beyond the staff member's own profile limit.
     """
+    if variant is not None and not artwork.is_variant(variant):
+        return HttpResponseNotFound(
+            f"Unknown artwork variant. Known variants: {', '.join(artwork.VARIANTS)}.", content_type="text/plain"
+        )
     if request.user.is_active and request.user.is_staff:
         title = get_object_or_404(Title, slug=slug)
     else:
@@ -116,7 +128,7 @@ def title_poster(request, slug):
             response = FileResponse(handle, content_type=content_type)
             patch_cache_control(response, private=True, max_age=POSTER_MAX_AGE)
             return response
-    svg = poster_svg(title_id=title.pk, name=title.name, year=title.year)
+    svg = artwork.title_artwork_svg(title, variant or artwork.DEFAULT_VARIANT)
     return svg_response(request, svg, max_age=POSTER_MAX_AGE)
 
 
@@ -131,8 +143,23 @@ def title_detail(request, slug):
         services.search_click_record(profile=profile, title=title)
     row_key = request.GET.get("row", "")
     if row_key and len(row_key) <= 80 and _row_key_known(row_key):
-        signals.title_opened_from_row.send(sender=Title, profile=profile, title=title, row_key=row_key)
+        signals.title_opened_from_row.send(
+            sender=Title, profile=profile, title=title, row_key=row_key, artwork=request.GET.get("art", "")[:20]
+        )
     return render(request, "catalog/title_detail.html", {"title": title, **detail})
+
+
+@profile_required
+@require_GET
+def title_preview(request, slug):
+    """A home card's preview (htmx loads it on the card's first hover or focus): Play, My List,
+    thumbs and "Not for me", with the profile's current state."""
+    profile = request.profile
+    title = selectors.title_get_for_profile(profile=profile, slug=slug)
+    state = selectors.card_preview_state(profile=profile, title=title)
+    row_key = request.GET.get("row", "")
+    context = {"title": title, "row_key": row_key if _row_key_known(row_key) else "", **state}
+    return render(request, "catalog/_card_preview.html", context)
 
 
 @profile_required
@@ -301,12 +328,20 @@ def watch(request, slug):
     if refusal := locked_member_refusal(request, together):
         return HttpResponseForbidden(refusal)
     state = selectors.player_state(profile=profile, title=title, episode_id=episode_id)
+    row_key = request.GET.get("row", "")
+    if row_key and len(row_key) <= 80 and _row_key_known(row_key):
+        # A Continue watching card plays at once: that is its click-through (as title_detail's).
+        signals.title_opened_from_row.send(
+            sender=Title, profile=profile, title=title, row_key=row_key, artwork=request.GET.get("art", "")[:20]
+        )
     history_on = consent.allows(profile.account_id, "viewing_history")
     context = {
         "title": title,
         **state,
         "history_on": history_on,
         "heartbeat_url": reverse("watch-heartbeat", kwargs={"slug": title.slug}),
+        # Seconds the end of an episode counts down before the next one starts.
+        "countdown_seconds": NEXT_EPISODE_COUNTDOWN_SECONDS,
         # The heartbeat carries these ids, so the viewing is recorded for each of them too.
         "together": together,
         "together_ids": ",".join(str(p.pk) for p in together),
@@ -363,3 +398,48 @@ def watch_heartbeat(request, slug):
     if together:
         answer["recorded_for"] = recorded  # which of the profiles watching kept it
     return JsonResponse(answer)
+
+
+@profile_required
+@require_POST
+def continue_watching_remove(request, slug):
+    """ "Remove from row" on a Continue watching card (action=remove), or its undo (action=undo).
+
+    Only the row forgets the title; the viewing history stays. A title the profile never
+    watched is a 404 (another account's viewing is never touched: the active profile's is).
+    """
+    profile = request.profile
+    title = selectors.title_get_for_history(profile=profile, slug=slug)
+    action = request.POST.get("action", "")
+    if action not in ("remove", "undo"):
+        return _button_refused(request, title, "Action must be remove or undo.", "Unknown action; nothing was changed.")
+    if not services.continue_watching_dismiss(profile=profile, title=title, dismiss=action == "remove"):
+        raise Http404("You have not watched this title.")
+    back = _safe_next(request, reverse("home"))
+    if request.htmx:
+        if action == "remove":
+            return render(request, "catalog/_continue_removed.html", {"title": title, "next": back})
+        # The card as the row shows it: its reason and progress come from the row itself.
+        item = next((i for i in shelves.continue_watching_spec(profile).items if i[0] == title.pk), None)
+        reason, progress = (item[1], item[2]) if item else ("", None)
+        context = {"title": title, "reason": reason, "progress": progress, "row_key": "continue-watching"}
+        return render(request, "catalog/_title_card.html", context)
+    if action == "remove":
+        messages.success(request, f"Removed {title.name} from Continue watching. Your viewing history keeps it.")
+    else:
+        messages.success(request, f"{title.name} is back in Continue watching.")
+    return redirect(back)
+
+
+@require_GET
+@profile_required
+def person_detail(request, slug):
+    """A person's page: their titles the active profile may see (a person with none is a 404)."""
+    page = selectors.person_page(profile=request.profile, slug=slug)
+    person = page["person"]
+    avatar = {
+        "initials": selectors.person_initials(person.name),
+        # A steady hue per person (the slug never changes), dark enough for white initials.
+        "hue": sum(person.slug.encode()) * 37 % 360,
+    }
+    return render(request, "catalog/person.html", {**page, "avatar": avatar})

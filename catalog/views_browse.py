@@ -20,7 +20,7 @@ from privacy import consent
 from . import services
 from .filters import BrowseFilter, RatingFilterForm
 from .models import Genre, Title
-from .search import SUGGEST_MIN_LENGTH, normalize_query, query_truncated, search_titles
+from .search import SUGGEST_MIN_LENGTH, normalize_query, query_truncated, search_people, search_titles
 from .selectors import (
     genres_for_nav,
     hidden_title_ids,
@@ -36,6 +36,8 @@ from .selectors import (
 
 PAGE_SIZE = 24
 SUGGESTIONS = 8
+# People among the suggestions (above the titles).
+PEOPLE_SUGGESTIONS = 3
 
 
 # --- Browse ----------------------------------------------------------------------------------
@@ -89,23 +91,29 @@ def search(request):
     if "page" not in request.GET:
         services.search_record(profile=profile, query=query, result_count=page.paginator.count)
     context.update({"page_obj": page, "result_count": page.paginator.count})
+    if page.number == 1:
+        # People whose names match lead the first page (their pages list their titles).
+        context["people"] = search_people(profile=profile, query=query)
     return render(request, "catalog/search.html", context)
 
 
 @require_safe
 def search_suggest(request):
-    """Up to 8 titles for the search box (an htmx fragment). Never recorded as a search."""
+    """Up to 3 people and 8 titles for the search box (an htmx fragment). Never recorded as a search."""
     profile = getattr(request, "profile", None)
     query = normalize_query(request.GET.get("q"))
     titles: list[Title] = []
+    people = []
     # No profile (signed out, or none picked): nothing, rather than a login page in the box.
     if profile is not None and len(query) >= SUGGEST_MIN_LENGTH:
         # A title the profile marked "Not for me" is not suggested (a full search still finds it).
         titles = list(
             search_titles(profile=profile, query=query).exclude(pk__in=hidden_title_ids(profile))[:SUGGESTIONS]
         )
-    if titles:
-        response = render(request, "catalog/_suggestions.html", {"titles": titles, "query": query})
+        people = search_people(profile=profile, query=query, limit=PEOPLE_SUGGESTIONS)
+    if titles or people:
+        context = {"titles": titles, "people": people, "query": query}
+        response = render(request, "catalog/_suggestions.html", context)
     else:
         # Truly empty (no whitespace either), so the box's `:empty` style hides it.
         response = HttpResponse("")

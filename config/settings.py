@@ -418,7 +418,8 @@ PROFILE_PIN_FAILURE_LIMIT = 5
 PROFILE_PIN_LOCKOUT_SECONDS = 15 * 60
 SEARCH_RETENTION_DAYS = env.int("SEARCH_RETENTION_DAYS", default=90)
 VIEWING_RETENTION_DAYS = env.int("VIEWING_RETENTION_DAYS", default=730)
-PRIVACY_POLICY_VERSION = "2026-11-01"
+# The policy in force: the newest entry of privacy.policy.VERSIONS (a test holds them equal).
+PRIVACY_POLICY_VERSION = "2026-12-08"
 
 LOGGING = {
     "version": 1,
@@ -550,3 +551,30 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
 # With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (emptied before each start).
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+# --- PRIVACY_* and SITE_URL (issue 15 req 7: the policy, the export email) -------------------
+# The site's own address, for links in emails (a task has no request to build one from): the
+# "your data is ready" email links to the export's page here. Set it in production; the
+# fallback is the first plain ALLOWED_HOSTS name (not "*" nor a ".domain" wildcard), or the local
+# server under DEBUG; with neither, production refuses to start rather than email broken links.
+_plain_hosts = [h for h in ALLOWED_HOSTS if h and h != "*" and not h.startswith(".")]
+SITE_URL = env("SITE_URL", default="").rstrip("/")
+if not SITE_URL:
+    if DEBUG:
+        SITE_URL = f"http://127.0.0.1:{env('PORT', default='8000')}"
+    elif _plain_hosts:
+        SITE_URL = f"{'https' if HTTPS else 'http'}://{_plain_hosts[0]}"
+    else:
+        raise ImproperlyConfigured("SITE_URL is required when ALLOWED_HOSTS names no plain host (links in emails).")
+# Who is responsible for the data (GDPR Art. 13(1)(a)) and how to reach them: shown on the privacy
+# policy page. The defaults name the demo operator; a real deployment sets its own.
+PRIVACY_CONTROLLER_NAME = env("PRIVACY_CONTROLLER_NAME", default="Marquee Demo Ltd")
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", default="privacy@marquee.local")
+PRIVACY_CONTROLLER_ADDRESS = env("PRIVACY_CONTROLLER_ADDRESS", default="")  # optional postal address
+# Where a person may complain (Art. 13(2)(d)): their own country's authority is always an option.
+PRIVACY_SUPERVISORY_AUTHORITY = env(
+    "PRIVACY_SUPERVISORY_AUTHORITY", default="the data protection authority of the country where you live or work"
+)
+PRIVACY_SUPERVISORY_AUTHORITY_URL = env(
+    "PRIVACY_SUPERVISORY_AUTHORITY_URL", default="https://www.edpb.europa.eu/about-edpb/about-edpb/members_en"
+)

@@ -37,7 +37,14 @@ PLAY_WINDOW_HOURS = 24
 MAX_ROWS = 200
 
 
-def min_group() -> int:
+def min_group(data: dict | None = None) -> int:
+    """The k of k-anonymity: the one every suppression and every notice uses.
+
+    With a snapshot's `data`, the k that run applied (the page must say what was applied, even
+    if the setting changed since); otherwise INSIGHTS_MIN_GROUP_SIZE.
+    """
+    if data and "min_group" in data:
+        return int(data["min_group"])
     return settings.INSIGHTS_MIN_GROUP_SIZE
 
 
@@ -131,12 +138,12 @@ def demand_supply(dim: str) -> dict:
     label = "Genre" if dim == "genre" else "Tag"
     columns = [
         ["name", label],
-        ["viewing_share", "Share of viewing time"],
-        ["positive_share", "Share of positive ratings"],
-        ["demand_share", "Demand share"],
-        ["catalog_share", "Share of catalog"],
+        ["viewing_share", "Share of viewing time (%)"],
+        ["positive_share", "Share of positive ratings (%)"],
+        ["demand_share", "Demand share (%)"],
+        ["catalog_share", "Share of catalog (% of titles)"],
         ["catalog_titles", "Catalog titles"],
-        ["gap", "Gap (demand - supply)"],
+        ["gap", "Gap (demand - supply, % points)"],
         ["profiles", "Profiles (at least)"],
     ]
     return section(
@@ -192,6 +199,7 @@ def rising_titles(now: datetime) -> dict:
                 "name": names.get(tid, "?"),
                 "plays_this_week": pc,
                 "plays_last_week": po,
+                # Growth as a fraction of last week (shown as %); from nothing, as if from one.
                 "plays_growth": round((pc - po) / max(po, 1), 3),
                 "positive_this_week": rc,
                 "positive_last_week": ro,
@@ -201,14 +209,21 @@ def rising_titles(now: datetime) -> dict:
     rows.sort(key=lambda r: (-(r["plays_growth"] + r["positive_growth"]), -r["plays_this_week"], r["name"]))
     columns = [
         ["name", "Title"],
-        ["plays_this_week", "Plays this week"],
-        ["plays_last_week", "Plays last week"],
-        ["plays_growth", "Play growth"],
+        ["plays_this_week", "Profiles who started it this week"],
+        ["plays_last_week", "Profiles who started it last week"],
+        ["plays_growth", "Play growth (% week over week)"],
         ["positive_this_week", "Positive ratings this week"],
         ["positive_last_week", "Positive ratings last week"],
-        ["positive_growth", "Rating growth"],
+        ["positive_growth", "Rating growth (% week over week)"],
     ]
-    return section("rising", "Rising titles (week over week)", columns, rows[:50], suppressed)
+    return section(
+        "rising",
+        "Rising titles (week over week)",
+        columns,
+        rows[:50],
+        suppressed,
+        "Growth: this week's count minus last week's, as a % of last week's (from none, as if from one).",
+    )
 
 
 # --- content gaps ---------------------------------------------------------------------------------
@@ -257,8 +272,8 @@ def group_gap_searches(triples) -> tuple[list[dict], int]:
 GAP_COLUMNS = [
     ["term", "Search (normalized)"],
     ["searches", "Searches"],
-    ["profiles", "Profiles"],
-    ["avg_results", "Average results"],
+    ["profiles", "Profiles who searched"],
+    ["avg_results", "Average results (titles per search)"],
 ]
 
 
@@ -280,70 +295,121 @@ def content_gaps() -> dict:
 # --- completion and drop-off -----------------------------------------------------------------------
 
 
+def last_episodes(title_ids=None) -> dict[int, int]:
+    """Per series, the id of its last episode (highest season, then episode number)."""
+    qs = Episode.objects.all() if title_ids is None else Episode.objects.filter(title_id__in=title_ids)
+    last: dict[int, tuple[tuple[int, int], int]] = {}
+    for eid, tid, season, number in qs.values_list("id", "title_id", "season__number", "number").iterator(
+        chunk_size=10000
+    ):
+        if tid not in last or (season, number) > last[tid][0]:
+            last[tid] = ((season, number), eid)
+    return {tid: eid for tid, (_pos, eid) in last.items()}
+
+
+def title_views() -> dict[tuple[int, int], bool]:
+    """(profile, title) -> finished, one entry per consenting profile and title it started.
+
+    The one definition of "finished" every figure uses: a film when its viewing row is
+    completed, a series when its last episode is (however many episodes before it were
+    skipped or left half-way). A series counts once per viewer, as a film does, so the
+    completion rates of films and series compare.
+    """
+    last = last_episodes(
+        ViewingActivity.objects.filter(profile_id__in=consented(), episode__isnull=False).values("title_id")
+    )  # a subquery: the database picks the series
+    views: dict[tuple[int, int], bool] = {}
+    for pid, tid, eid, completed in (
+        ViewingActivity.objects.filter(profile_id__in=consented())
+        .values_list("profile_id", "title_id", "episode_id", "completed")
+        .iterator(chunk_size=10000)
+    ):
+        # A film has no last episode (None == None); a series' row without an episode finishes nothing.
+        done = bool(completed) and eid == last.get(tid)
+        views[(pid, tid)] = views.get((pid, tid), False) or done
+    return views
+
+
 def completion(by: str) -> dict:
-    """Share of viewing rows finished (a film; an episode of a series), by genre or by kind."""
+    """Share of started titles finished (see `title_views`), by genre or by kind."""
     k = min_group()
-    path = "title__genres__name" if by == "genre" else "title__kind"
-    qs = (
-        ViewingActivity.objects.filter(profile_id__in=consented(), **{f"{path}__isnull": False})
-        .values(path)
-        .annotate(n=Count("pk"), done=Count("pk", filter=Q(completed=True)), p=Count("profile_id", distinct=True))
-        .values_list(path, "n", "done", "p")
-    )
-    kinds = dict(TitleKind.choices)
+    views = title_views()
+    tids = {tid for _pid, tid in views}
+    if by == "genre":
+        groups: dict[int, list[str]] = defaultdict(list)
+        for tid, name in Title.genres.through.objects.filter(title_id__in=list(tids)).values_list(
+            "title_id", "genre__name"
+        ):
+            groups[tid].append(name)
+    else:
+        kinds = dict(TitleKind.choices)
+        groups = {
+            tid: [str(kinds.get(kind, kind))]
+            for tid, kind in Title.objects.filter(pk__in=list(tids)).values_list("pk", "kind")
+        }
+    n: Counter = Counter()
+    done: Counter = Counter()
+    people: dict[str, set[int]] = defaultdict(set)
+    for (pid, tid), finished in views.items():
+        for name in groups.get(tid, ()):
+            n[name] += 1
+            done[name] += finished
+            people[name].add(pid)
     rows, suppressed = [], 0
-    for name, n, done, p in qs:
-        if p < k:
+    for name, started in n.items():
+        if len(people[name]) < k:
             suppressed += 1
             continue
         rows.append(
             {
-                "name": kinds.get(name, name) if by == "kind" else name,
-                "views": n,
-                "completed": done,
-                "completion_rate": _share(done, n),
-                "profiles": p,
+                "name": name,
+                "views": started,
+                "completed": done[name],
+                "completion_rate": _share(done[name], started),
+                "profiles": len(people[name]),
             }
         )
     rows.sort(key=lambda r: (-r["completion_rate"], r["name"]))
     columns = [
         ["name", "Genre" if by == "genre" else "Kind"],
-        ["views", "Views (films, episodes)"],
-        ["completed", "Completed"],
-        ["completion_rate", "Completion rate"],
+        ["views", "Titles started (one per profile and title)"],
+        ["completed", "Finished (a series: its last episode)"],
+        ["completion_rate", "Completion rate (% of titles started)"],
         ["profiles", "Profiles"],
     ]
-    return section(f"completion-{by}", f"Completion rate by {by}", columns, rows, suppressed)
+    return section(
+        f"completion-{by}",
+        f"Completion rate by {by}",
+        columns,
+        rows,
+        suppressed,
+        "A film is finished when watched to the end, a series when its last episode is.",
+    )
 
 
 def drop_off() -> dict:
-    """Per series: where viewers stop. A viewer's stopping point is the furthest episode they
-    reached; they finished if that is the last episode and it was completed."""
+    """Per series: where viewers stop. A viewer finished the series when they completed its last
+    episode; otherwise their stopping point is the furthest episode they reached."""
     k = min_group()
     rows_q = ViewingActivity.objects.filter(
         profile_id__in=consented(), episode__isnull=False, title__kind=TitleKind.SERIES
-    ).values_list("profile_id", "title_id", "episode__season__number", "episode__number", "completed")
-    furthest: dict[tuple[int, int], tuple[tuple[int, int], bool]] = {}
-    for pid, tid, season, number, completed in rows_q.iterator(chunk_size=5000):
+    ).values_list("profile_id", "title_id", "episode_id", "episode__season__number", "episode__number", "completed")
+    furthest: dict[tuple[int, int], tuple[int, int]] = {}
+    watched: dict[tuple[int, int], list[tuple[int, bool]]] = defaultdict(list)
+    for pid, tid, eid, season, number, completed in rows_q.iterator(chunk_size=5000):
         key, pos = (pid, tid), (season, number)
-        best = furthest.get(key)
-        if best is None or pos > best[0] or (pos == best[0] and completed):
-            furthest[key] = (pos, completed)
+        if key not in furthest or pos > furthest[key]:
+            furthest[key] = pos
+        watched[key].append((eid, bool(completed)))
     series_ids = {tid for _, tid in furthest}
-    last_episode: dict[int, tuple[int, int]] = {}
-    n_episodes: Counter = Counter()
-    for tid, season, number in Episode.objects.filter(title_id__in=series_ids).values_list(
-        "title_id", "season__number", "number"
-    ):
-        n_episodes[tid] += 1
-        if (season, number) > last_episode.get(tid, (0, 0)):
-            last_episode[tid] = (season, number)
+    last = last_episodes(series_ids)
+    n_episodes = Counter(Episode.objects.filter(title_id__in=series_ids).values_list("title_id", flat=True))
     viewers: Counter = Counter()
     finished: Counter = Counter()
     stops: dict[int, Counter] = defaultdict(Counter)
-    for (_pid, tid), (pos, completed) in furthest.items():
+    for (pid, tid), pos in furthest.items():
         viewers[tid] += 1
-        if pos == last_episode.get(tid) and completed:
+        if any(done and eid == last.get(tid) for eid, done in watched[(pid, tid)]):
             finished[tid] += 1
         else:
             stops[tid][pos] += 1
@@ -361,19 +427,22 @@ def drop_off() -> dict:
                 "name": names.get(tid, "?"),
                 "viewers": n,
                 "episodes": n_episodes[tid],
+                "finished": finished[tid],
                 "finished_share": _share(finished[tid], n),
                 "top_stop": f"S{season}E{number}" if season is not None else "",
                 "top_stop_share": _share(stopped_there, n),
             }
         )
-    rows.sort(key=lambda r: (r["finished_share"], -r["viewers"], r["name"]))
+    # Most watched first: the series whose drop-off matters most lead the chart.
+    rows.sort(key=lambda r: (-r["viewers"], r["name"]))
     columns = [
         ["name", "Series"],
-        ["viewers", "Viewers"],
+        ["viewers", "Viewers (profiles)"],
         ["episodes", "Episodes"],
-        ["finished_share", "Finished the series"],
+        ["finished", "Finished the series (profiles)"],
+        ["finished_share", "Finished the series (% of viewers)"],
         ["top_stop", "Most common last episode"],
-        ["top_stop_share", "Share stopping there"],
+        ["top_stop_share", "Stopping there (% of viewers)"],
     ]
     return section(
         "dropoff",
@@ -381,15 +450,21 @@ def drop_off() -> dict:
         columns,
         rows[:MAX_ROWS],
         suppressed,
-        "The episode where viewers stop: the furthest episode each viewer reached, when not the finale.",
+        "A viewer finished a series when they completed its last episode; otherwise they stopped at the "
+        "furthest episode they reached.",
     )
 
 
 # --- per-title stats -------------------------------------------------------------------------------
 
 
-def title_stats_rebuild(now: datetime) -> int:
-    """Rebuild TitleStats from consenting profiles' viewing and ratings (two grouped queries)."""
+def title_stats_rebuild(now: datetime, engaged: dict[int, set[int]] | None = None) -> int:
+    """Rebuild TitleStats from consenting profiles' viewing and ratings.
+
+    `engaged` (from `engagement_sets`, the same the clusters count with) gives each title's
+    audience of profiles who watched or liked it, so a cluster's count of a title's audience is
+    a part of this one by construction.
+    """
     P = consented()
     stats: dict[int, TitleStats] = {}
 
@@ -425,6 +500,14 @@ def title_stats_rebuild(now: datetime) -> int:
     ):
         s = get(tid)
         s.down, s.up, s.love, s.raters = down, up, love, down + up + love
+    for (_pid, tid), finished in title_views().items():
+        if finished:
+            get(tid).finished += 1
+    audience: Counter = Counter()
+    for titles in (engaged if engaged is not None else engagement_sets()).values():
+        audience.update(titles)
+    for tid, n in audience.items():
+        get(tid).engaged = n
     with transaction.atomic():  # readers see the old stats or the new, never none
         TitleStats.objects.all().delete()
         TitleStats.objects.bulk_create(stats.values(), batch_size=2000)
@@ -528,11 +611,11 @@ def row_performance(now: datetime, days: int = 30) -> dict:
     rows.sort(key=lambda r: (-r["impressions"], r["row"]))
     columns = [
         ["row", "Home row"],
-        ["impressions", "Impressions"],
-        ["clicks", "Detail opens"],
-        ["ctr", "Click-through"],
-        ["plays", "Plays within 24 h"],
-        ["play_through", "Play-through"],
+        ["impressions", "Impressions (titles shown)"],
+        ["clicks", "Detail opens (clicks)"],
+        ["ctr", "Click-through (% of impressions)"],
+        ["plays", f"Plays within {PLAY_WINDOW_HOURS} h (impressions)"],
+        ["play_through", "Play-through (% of impressions)"],
         ["profiles", "Profiles"],
     ]
     return section(

@@ -17,3 +17,4 @@ class InsightsConfig(AppConfig):
 
         signals.rows_shown.connect(receivers.on_rows_shown, dispatch_uid="insights-impressions")
         signals.title_opened_from_row.connect(receivers.on_title_opened_from_row, dispatch_uid="insights-clicks")
+        signals.demo_seeded.connect(receivers.on_demo_seeded, dispatch_uid="insights-demo")

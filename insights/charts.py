@@ -12,8 +12,11 @@ BAR_H = 14
 GAP = 6
 
 
-def _fmt(value: float, percent: bool) -> str:
-    return f"{value * 100:.1f}%" if percent else f"{value:,.2f}".rstrip("0").rstrip(".")
+def _fmt(value: float, percent: bool, unit: str = "") -> str:
+    if percent:
+        return f"{value * 100:.1f}%"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}" if unit else text
 
 
 def bar_chart(
@@ -24,16 +27,26 @@ def bar_chart(
     percent: bool = True,
     width: int = 720,
     signed: bool = False,
+    unit: str = "",
 ) -> str:
     """Horizontal grouped bars: one group per label, one bar per series, value printed at its end.
 
     `signed`: values may be negative (a gap); bars grow left or right from a centre axis.
+    `unit`: what a count counts ("profiles"), printed after each value that is not a percentage.
     """
     n_series = max(1, len(series))
     group_h = n_series * BAR_H + GAP * 2
-    legend_h = 22
+    # Legends with their units are long: each starts a new line when the current one is full.
+    legend_at, x, line = [], LABEL_W, 0
+    for name, _vals in series:
+        w = 24 + 7 * len(name)
+        if x > LABEL_W and x + w > width:
+            x, line = LABEL_W, line + 1
+        legend_at.append((x, 6 + 20 * line))
+        x += w
+    legend_h = 22 + 20 * line
     height = legend_h + max(1, len(labels)) * group_h + 10
-    plot_w = width - LABEL_W - 70
+    plot_w = width - LABEL_W - (70 + 7 * len(unit))
     values = [abs(v) for _, vals in series for v in vals] or [0]
     vmax = max(values) or 1.0
     zero_x = LABEL_W + (plot_w / 2 if signed else 0)
@@ -45,12 +58,10 @@ def bar_chart(
         f"<desc>{escape(title)}: {len(labels)} groups, series {escape(', '.join(s for s, _ in series))}</desc>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#181818"/>',
     ]
-    x = LABEL_W
-    for i, (name, _vals) in enumerate(series):
+    for i, ((name, _vals), (lx, ly)) in enumerate(zip(series, legend_at, strict=True)):
         color = PALETTE[i % len(PALETTE)]
-        out.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{color}"/>')
-        out.append(f'<text x="{x + 16}" y="16" font-size="12" fill="#e5e5e5">{escape(name)}</text>')
-        x += 24 + 8 * len(name)
+        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}"/>')
+        out.append(f'<text x="{lx + 16}" y="{ly + 10}" font-size="12" fill="#e5e5e5">{escape(name)}</text>')
     out.append(
         f'<line x1="{zero_x:.1f}" y1="{legend_h}" x2="{zero_x:.1f}" y2="{height - 6}" stroke="#777" stroke-width="1"/>'
     )
@@ -72,7 +83,7 @@ def bar_chart(
             anchor = "end" if v < 0 else "start"
             out.append(
                 f'<text x="{tx:.1f}" y="{by + BAR_H / 2:.1f}" font-size="11" fill="#bbb" text-anchor="{anchor}" '
-                f'dominant-baseline="middle">{_fmt(v, percent)}</text>'
+                f'dominant-baseline="middle">{escape(_fmt(v, percent, unit))}</text>'
             )
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated text above is escaped

@@ -95,6 +95,12 @@ def compute(engaged: dict[int, set[int]] | None = None) -> dict:
     for tid, tag_id in TitleTag.objects.filter(weight__gt=0).values_list("title_id", "tag_id"):
         title_tags[tid].append(tag_names.get(tag_id, "?"))
 
+    # Each title's audience over all consenting profiles, same definition as the members' counts
+    # (watched or liked, from the same sets): a cluster's count can never exceed it.
+    audience: Counter = Counter()
+    for titles in engaged.values():
+        audience.update(titles)
+
     item_ok = np.array([int(t) in published for t in art.title_ids], dtype=bool)
     clusters, suppressed = [], 0
     for j in range(n_clusters):
@@ -127,9 +133,9 @@ def compute(engaged: dict[int, set[int]] | None = None) -> dict:
         watched_shares = [len(engaged.get(pid, set()).intersection(top)) / max(len(top), 1) for pid in members]
         candidates = [tid for tid in top if title_members.get(tid, 0) < CANDIDATE_SHARE * len(members)]
         searches, _ = group_gap_searches(s for pid in members for s in gap_searches.get(pid, ()))
+        shown = {f["title_id"] for f in favourites} | set(top[:10])
         clusters.append(
             {
-                "id": j + 1,
                 "size": len(members),
                 "top_genres": [{"name": g, "share": round(n / total_g, 3)} for g, n in genre_counts.most_common(5)],
                 "top_tags": [{"name": t, "share": round(n / total_t, 3)} for t, n in tag_counts.most_common(5)],
@@ -139,9 +145,15 @@ def compute(engaged: dict[int, set[int]] | None = None) -> dict:
                 "candidate_titles": [{"title_id": t, "name": published.get(t, "?")} for t in candidates[:10]],
                 "top_scored": top[:10],
                 "searches_not_found": searches[:10],
+                # JSON keys are strings: the snapshot stores this as it is.
+                "audience": {str(tid): audience.get(tid, 0) for tid in sorted(shown)},
             }
         )
-    clusters.sort(key=lambda c: -c["size"])
+    # Largest first, numbered in that order: the page and the greenlight selector list them
+    # 1, 2, 3... by size (k-means' own labels are arbitrary).
+    clusters.sort(key=lambda c: (-c["size"], c["top_scored"]))
+    for number, c in enumerate(clusters, start=1):
+        c["id"] = number
     return {
         "available": True,
         "version": version.version,
@@ -154,11 +166,11 @@ def compute(engaged: dict[int, set[int]] | None = None) -> dict:
 CLUSTER_COLUMNS = [
     ["id", "Cluster"],
     ["size", "Profiles"],
-    ["top_genres", "Top genres"],
-    ["top_tags", "Top tags"],
+    ["top_genres", "Top genres (% of the cluster's engagement)"],
+    ["top_tags", "Top tags (% of the cluster's engagement)"],
     ["favourites", "Favourite titles"],
-    ["top_scored_watched_share", "Top-scored titles already watched"],
-    ["strong_candidates_left", "Strong candidates left"],
+    ["top_scored_watched_share", f"Top-scored titles already watched (% of its {TOP_SCORED})"],
+    ["strong_candidates_left", "Strong candidates left (titles)"],
 ]
 
 

@@ -66,7 +66,11 @@ class TitleStats(models.Model):
     title = models.OneToOneField(Title, on_delete=models.CASCADE, primary_key=True, related_name="+")
     viewers = models.PositiveIntegerField(default=0)
     plays = models.PositiveIntegerField(default=0)
-    completions = models.PositiveIntegerField(default=0)
+    completions = models.PositiveIntegerField(default=0, help_text="Completed viewing rows (films, episodes)")
+    # Profiles who finished it: a film watched to the end, a series' last episode completed.
+    finished = models.PositiveIntegerField(default=0)
+    # Profiles who watched it or rated it up/love: the audience the clusters count with.
+    engaged = models.PositiveIntegerField(default=0)
     viewing_seconds = models.PositiveBigIntegerField(default=0)
     raters = models.PositiveIntegerField(default=0)
     down = models.PositiveIntegerField(default=0)
@@ -80,7 +84,12 @@ class TitleStats(models.Model):
     @property
     def audience(self) -> int:
         # A lower bound of distinct profiles behind the numbers (viewers and raters overlap).
-        return max(self.viewers, self.raters)
+        return max(self.viewers, self.raters, self.engaged)
+
+    @property
+    def completion_rate(self) -> float:
+        """Share of its viewers who finished it (one definition with the dashboard's)."""
+        return self.finished / self.viewers if self.viewers else 0.0
 
 
 class SnapshotStatus(models.TextChoices):

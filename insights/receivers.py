@@ -22,3 +22,10 @@ def on_title_opened_from_row(sender, *, profile, title, row_key, **kwargs):
         services.click_record(profile=profile, title=title, row_key=row_key)
     except Exception:
         logger.exception("recording a click failed")
+
+
+def on_demo_seeded(sender, *, seed, **kwargs):
+    """Demo home-row impressions and clicks after `seed_demo` (its summary prints the counts)."""
+    from . import demo
+
+    return demo.demo_engagement_write(seed=seed)

@@ -30,6 +30,15 @@ def snapshot_active() -> InsightsSnapshot | None:
     )
 
 
+def snapshot_ever() -> bool:
+    """Whether any aggregation was ever requested (the first visit to the dashboard starts one)."""
+    return InsightsSnapshot.objects.exists()
+
+
+def snapshot_get(pk: int) -> InsightsSnapshot | None:
+    return InsightsSnapshot.objects.filter(pk=pk).defer("data").first()
+
+
 def snapshot_last_failed() -> InsightsSnapshot | None:
     return InsightsSnapshot.objects.filter(status=SnapshotStatus.FAILED).defer("data").order_by("-created_at").first()
 

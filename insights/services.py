@@ -21,6 +21,7 @@ from ops import outbox
 from ops.heartbeat import dead_before
 from privacy import consent
 
+from .computation import STALE_AFTER
 from .models import Click, Impression, InsightsSnapshot, PreviewAudit, SnapshotStatus
 
 # Rows longer than this are cut: the home never shows more, and a runaway caller must not
@@ -76,10 +77,9 @@ def click_record(*, profile: Profile, title: Title, row_key: str, now=None) -> b
 def snapshot_request(*, trigger: str) -> tuple[InsightsSnapshot, bool]:
     """Queue an aggregation run unless one is already queued or running (single-flight).
 
-    Returns (snapshot, created). The task is enqueued after commit, with the id only.
+    Returns (snapshot, created). The task is enqueued after commit, with the id only (by name:
+    the tasks module calls this one, so it is never imported here).
     """
-    from . import tasks
-
     with transaction.atomic():
         now = timezone.now()
         # Busy: queued recently, or running with a live worker (a dead one's heartbeat stops,
@@ -87,7 +87,7 @@ def snapshot_request(*, trigger: str) -> tuple[InsightsSnapshot, bool]:
         busy = (
             InsightsSnapshot.objects.select_for_update()
             .filter(
-                Q(status=SnapshotStatus.PENDING, created_at__gte=now - tasks.STALE_AFTER)
+                Q(status=SnapshotStatus.PENDING, created_at__gte=now - STALE_AFTER)
                 | Q(status=SnapshotStatus.RUNNING, heartbeat_at__gte=dead_before(now))
                 | Q(status=SnapshotStatus.RUNNING, heartbeat_at__isnull=True, started_at__gte=dead_before(now))
             )

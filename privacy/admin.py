@@ -32,11 +32,15 @@ class ExportRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(DeletionRecord)
 class DeletionRecordAdmin(ReadOnlyAdmin):
+    # method "staff": erased from the admin ("Erase this user"); the audit log says by whom and why.
     list_display = ["reference", "status", "method", "requested_at", "completed_at", "attempts"]
-    list_filter = ["status"]
+    list_filter = ["status", "method"]
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["action", "account_id", "subject", "object_id", "via", "created_at"]
+    # Staff actions from the admin (privacy.staff: erase, export, download) name the staff member
+    # and the reason they gave; the subscriber's own requests leave both empty.
+    list_display = ["action", "account_id", "subject", "object_id", "via", "staff", "reason", "created_at"]
     list_filter = ["action", "via"]
+    list_select_related = ["staff"]

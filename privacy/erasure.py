@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # Sections erased at or after this order need the account row gone last (see accounts).
 FINAL_ERASE_ORDER = 1000
 
+# The record method of an erasure staff started from the admin (privacy.staff).
+STAFF_METHOD = "staff"
+
 
 class WrongPassword(Exception):
     pass
@@ -70,6 +73,13 @@ def account_delete_request(
     ):
         audit(account_id=account.pk, action=AuditAction.DELETION_REFUSED, via=via)
         raise WrongPassword("The password is not correct.")
+    return account_erasure_queue(account=account, via=via)
+
+
+def account_erasure_queue(*, account, via: str) -> DeletionRecord:
+    """Lock the account out everywhere and queue its erasure: the one path every deletion takes
+    once it is authorized (the owner re-confirmed the password, or a staff member with the
+    permission gave a reason: privacy.staff). `via` becomes the record's method."""
     with transaction.atomic():
         record = DeletionRecord.objects.create(account=account, method=via)
         audit(account_id=account.pk, action=AuditAction.DELETION_REQUESTED, via=via, object_id=str(record.reference))
@@ -88,8 +98,15 @@ def account_delete_request(
 
 def _receipt(record: DeletionRecord, counts: dict[str, int]) -> str:
     erased = "\n".join(f"  {registry.section(name).label}: {n}" for name, n in sorted(counts.items()) if n)
+    # The person must learn that they did not ask for this themselves.
+    who = (
+        "Marquee staff deleted your account (this was not requested from your account's settings).\n\n"
+        if record.method == STAFF_METHOD
+        else ""
+    )
     return (
         "Your Marquee account has been deleted.\n\n"
+        f"{who}"
         f"Reference: {record.reference}\n"
         f"Requested: {record.requested_at:%Y-%m-%d %H:%M} UTC\n\n"
         "We erased your profiles, ratings, viewing and search history, My List, consent records, "

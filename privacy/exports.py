@@ -8,6 +8,9 @@ deletes the file and marks it expired.
 
 The ZIP holds export.json (described by privacy/export.schema.json, which is copied into
 the ZIP), one CSV per section and a README.txt.
+
+When a build ends, `export_notify` (a task queued with the outcome, after commit) emails the owner
+once: "your data is ready" with the link to the export's page, or "could not be prepared".
 """
 
 from __future__ import annotations
@@ -24,16 +27,20 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.http import FileResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from common.csv import defuse
 from ops import outbox
 from ops.heartbeat import dead_before, job_heartbeat
 
 from . import registry
-from .models import AuditAction, ExportRequest, ExportStatus
+from .models import AuditAction, AuditEvent, ExportRequest, ExportStatus
 from .services import audit
 
 log = logging.getLogger(__name__)
@@ -45,8 +52,6 @@ FORMAT_VERSION = 1
 STALE_AFTER = timedelta(hours=1)
 # A request no worker started within this is not waited for: asking again replaces it.
 STUCK_AFTER = timedelta(minutes=10)
-# Spreadsheet programs execute cells starting with these; search queries are typed by people.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def expiry_days() -> int:
@@ -125,8 +130,8 @@ def _cell(value) -> str:
         value = "; ".join(str(v) for v in value)
     elif isinstance(value, dict):
         value = json.dumps(value, sort_keys=True)
-    value = str(value)
-    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+    # Search queries are typed by people: never let a spreadsheet run one as a formula.
+    return defuse(value)
 
 
 def section_csv(rows, columns=None) -> str:
@@ -233,19 +238,96 @@ def _export_run(export: ExportRequest, qs) -> ExportRequest:
     except Exception as exc:
         # Only the id and the error class reach the log: never the data being exported.
         log.exception("export %s failed", export_id)
-        qs.update(status=ExportStatus.FAILED, error=type(exc).__name__[:200], finished_at=timezone.now())
-        audit(account_id=export.account_id, action=AuditAction.EXPORT_FAILED, via="system", object_id=export_id)
+        with transaction.atomic():
+            qs.update(status=ExportStatus.FAILED, error=type(exc).__name__[:200], finished_at=timezone.now())
+            audit(account_id=export.account_id, action=AuditAction.EXPORT_FAILED, via="system", object_id=export_id)
+            _notify_queue(export_id)
         return ExportRequest.objects.get(pk=export_id)
-    qs.update(
-        status=ExportStatus.READY,
-        progress=100,
-        file_name=path.name,
-        size_bytes=path.stat().st_size,
-        finished_at=finished,
-        expires_at=export.expires_at,
-    )
-    audit(account_id=export.account_id, action=AuditAction.EXPORT_READY, via="system", object_id=export_id)
+    with transaction.atomic():
+        marked = qs.update(
+            status=ExportStatus.READY,
+            progress=100,
+            file_name=path.name,
+            size_bytes=path.stat().st_size,
+            finished_at=finished,
+            expires_at=export.expires_at,
+        )
+        if not marked:
+            # The request went while the ZIP was written (the account was erased, or the run
+            # was taken over): the file must not outlive it, and nobody is told.
+            path.unlink(missing_ok=True)
+            return ExportRequest.objects.filter(pk=export_id).first() or export
+        audit(account_id=export.account_id, action=AuditAction.EXPORT_READY, via="system", object_id=export_id)
+        _notify_queue(export_id)
     return ExportRequest.objects.get(pk=export_id)
+
+
+def _notify_queue(export_id: str) -> None:
+    # With the outcome, in its transaction (the outbox): the mail goes after commit, and a process
+    # that dies in between leaves the row for the sweeper instead of a person never told.
+    outbox.enqueue("privacy.tasks.export_notify", str(export_id), key=f"export-notify:{export_id}")
+
+
+def export_page_url(export: ExportRequest) -> str:
+    """The export's page on the site, absolute (for email): it asks for sign-in, shows the export
+    to its owner only (anyone else gets a 404) and downloads after the password is confirmed."""
+    return settings.SITE_URL + reverse("privacy-export-status", args=[export.pk])
+
+
+def _requested_by_staff(export: ExportRequest) -> bool:
+    # Staff start exports through export_request_create too (privacy.staff), audited with via
+    # "staff": the owner must learn that they did not ask for this copy themselves.
+    via = (
+        AuditEvent.objects.filter(action=AuditAction.EXPORT_REQUESTED, object_id=str(export.pk))
+        .values_list("via", flat=True)
+        .first()
+    )
+    return via == "staff"
+
+
+def export_notify(*, export_id: str) -> bool:
+    """Email the owner the outcome of a finished export, once. True when this call sent it.
+
+    Safe to run twice: the send is claimed first with a conditional UPDATE on `notified_at`
+    (a failed send releases the claim, so a retry sends it). Nothing is sent for an export that
+    is not finished, an account without an email address, or a ready export already expired.
+    The email holds the link and the expiry only: no username, no counts, no content.
+    """
+    export = ExportRequest.objects.select_related("account").filter(pk=export_id).first()
+    if export is None or export.status not in (ExportStatus.READY, ExportStatus.FAILED):
+        return False
+    email = export.account.email
+    if not email or export.notified_at is not None:
+        return False
+    if export.status == ExportStatus.READY and export_is_expired(export):
+        return False
+    now = timezone.now()
+    claimed = ExportRequest.objects.filter(pk=export.pk, status=export.status, notified_at__isnull=True).update(
+        notified_at=now
+    )
+    if not claimed:
+        return False
+    if export.status == ExportStatus.READY:
+        subject = "Your Marquee data is ready"
+        body = render_to_string(
+            "privacy/email/export_ready.txt",
+            {
+                "url": export_page_url(export),
+                "expires_at": export.expires_at,
+                "expiry_days": expiry_days(),
+                "by_staff": _requested_by_staff(export),
+            },
+        )
+    else:
+        subject = "Your Marquee data export could not be prepared"
+        body = render_to_string("privacy/email/export_failed.txt", {"url": settings.SITE_URL + reverse("privacy-data")})
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    except Exception:
+        # Not sent: release the claim so the task's retry (or a second delivery) sends it.
+        ExportRequest.objects.filter(pk=export.pk, notified_at=now).update(notified_at=None)
+        raise
+    return True
 
 
 def export_files_delete(exports) -> int:
@@ -281,9 +363,15 @@ def exports_expire(*, now: datetime | None = None) -> int:
         )
         audit(account_id=export.account_id, action=AuditAction.EXPORT_EXPIRED, via="system", object_id=str(export.pk))
         expired += 1
-    ExportRequest.objects.filter(status=ExportStatus.RUNNING, started_at__lt=now - STALE_AFTER).update(
-        status=ExportStatus.FAILED, error="stale", finished_at=now
-    )
+    stale = ExportRequest.objects.filter(status=ExportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
+    with transaction.atomic():
+        stale_ids = [str(pk) for pk in stale.values_list("pk", flat=True)]
+        ExportRequest.objects.filter(pk__in=stale_ids, status=ExportStatus.RUNNING).update(
+            status=ExportStatus.FAILED, error="stale", finished_at=now
+        )
+        # The owner is waiting for an email: tell them it will not come, and that they may ask again.
+        for export_id in stale_ids:
+            _notify_queue(export_id)
     return expired
 
 

@@ -108,10 +108,15 @@ class ExportRequest(models.Model):
     download_count = models.PositiveIntegerField(default=0)
     # Renewed while a worker runs the job: a stale one means that worker died (ops.heartbeat).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was emailed the outcome ("your data is ready", or "could not be prepared").
+    # Claimed with a conditional UPDATE before sending, so a task delivered twice mails once.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["account", "-created_at"], name="export_account_recent_idx")]
+        # Staff exports hand a person's data to someone else: a permission of its own (privacy.staff).
+        permissions = [("export_account", "Can export a user's data from the admin and download it")]
 
     def __str__(self) -> str:
         return f"export {self.id} ({self.status})"
@@ -155,6 +160,8 @@ class DeletionRecord(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+        # Irreversible: a permission of its own rather than "can delete user" (privacy.staff).
+        permissions = [("erase_account", "Can erase a user's account from the admin")]
 
     def __str__(self) -> str:
         return f"deletion {self.reference} ({self.status})"
@@ -170,6 +177,9 @@ class AuditAction(models.TextChoices):
     COLLECTED_DELETED = "collected_deleted", "Collected data deleted after withdrawing consent"
     DELETION_REQUESTED = "deletion_requested", "Account deletion requested"
     DELETION_REFUSED = "deletion_refused", "Account deletion refused (wrong password)"
+    STAFF_ERASURE = "staff_erasure", "Staff erased the account"
+    STAFF_EXPORT = "staff_export", "Staff requested an export of the account"
+    STAFF_EXPORT_DOWNLOADED = "staff_export_downloaded", "Staff downloaded an export of the account"
 
 
 class AuditEvent(models.Model):
@@ -188,6 +198,12 @@ class AuditEvent(models.Model):
     via = models.CharField(max_length=16, blank=True, help_text="web, api or system")
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Who acted, when staff acted on someone else's account from the admin (privacy.staff), and
+    # why. The reason is written by staff for the record; the form asks them not to name the person.
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="privacy_staff_actions"
+    )
+    reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

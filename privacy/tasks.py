@@ -5,7 +5,10 @@ an erasure) also answer to the names they had before (`*_task`), so a message qu
 the deploy that renamed them is still done.
 """
 
+import smtplib
+
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from . import erasure, exports, retention
 
@@ -14,6 +17,18 @@ from . import erasure, exports, retention
 def export_build(export_id: str) -> str | None:
     export = exports.export_build(export_id=export_id)
     return export.status if export else None
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=60, time_limit=90, max_retries=5)
+def export_notify(self, export_id: str) -> bool:
+    # At most once: the send is claimed before it is made (a second delivery sends nothing), so a
+    # worker killed between the claim and the SMTP call loses that one email. The page the email
+    # links to shows the same state, so nothing but the nudge is lost.
+    try:
+        return exports.export_notify(export_id=export_id)
+    except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
+        # A mail server that is down or slow is transient; the claim was released, so retry.
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=600, time_limit=660, max_retries=3, default_retry_delay=60)

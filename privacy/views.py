@@ -1,10 +1,12 @@
-"""Privacy pages: settings (consent toggles), policy, "Your data", export, account deletion. Thin."""
+"""Privacy pages: settings (consent toggles), policy and its versions, "Your data", export,
+account deletion. Thin."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,27 +18,42 @@ from common.decorators import profile_required
 from common.sudo import PasswordLockedOut, kids_forbidden, password_matches, sudo_required
 
 from . import consent, erasure, exports, selectors, services
-from .models import PURPOSE_EXPLANATIONS, ExportStatus, Purpose
+from . import policy as policies
+from .models import ExportStatus, Purpose
 
 
-def _retention_context() -> dict:
-    # Read from settings every time: the policy never holds a second copy of the numbers.
-    return {
-        "search_retention_days": settings.SEARCH_RETENTION_DAYS,
-        "viewing_retention_days": settings.VIEWING_RETENTION_DAYS,
-        "export_expiry_days": exports.expiry_days(),
-        "export_interval_hours": int(exports.min_interval().total_seconds() // 3600),
-    }
+def _policy_page(request, version: policies.PolicyVersion):
+    is_current = version.version == policies.current().version
+    return render(
+        request,
+        "privacy/policy.html",
+        {
+            "version": version,
+            "policy_version": version.version,
+            "is_current": is_current,
+            "superseded_on": None if is_current else policies.superseded_on(version),
+            # Only the current text reads live values; an archived one is frozen (privacy.policy).
+            **(policies.live_context() if is_current else {}),
+        },
+    )
 
 
 @require_GET
 def policy(request):
-    purposes = [{"key": p.value, "label": p.label, "explanation": PURPOSE_EXPLANATIONS[p]} for p in Purpose]
-    return render(
-        request,
-        "privacy/policy.html",
-        {"policy_version": settings.PRIVACY_POLICY_VERSION, "purposes": purposes, **_retention_context()},
-    )
+    return _policy_page(request, policies.current())
+
+
+@require_GET
+def policy_versions(request):
+    return render(request, "privacy/policy_versions.html", {"versions": policies.versions()})
+
+
+@require_GET
+def policy_version(request, version: str):
+    found = policies.current() if version == policies.current().version else policies.by_version(version)
+    if found is None:
+        raise Http404("No such version of the privacy policy.")
+    return _policy_page(request, found)
 
 
 @profile_required
@@ -115,7 +132,7 @@ def data_dashboard(request):
             "history": selectors.consent_history(account=account),
             "exports": selectors.exports_of(account=account),
             "consents": selectors.purposes_with_state(account.pk),
-            **_retention_context(),
+            **policies.retention(),
         },
     )
 
@@ -134,17 +151,23 @@ def export_create(request):
             f"you can ask again after {exc.retry_at:%Y-%m-%d %H:%M} UTC.",
         )
         return redirect("privacy-data")
-    messages.success(request, "We are preparing your export. This page shows its progress.")
+    told = " and we will email you when it is ready" if request.user.email else ""
+    messages.success(request, f"We are preparing your export. This page shows its progress{told}.")
     return redirect("privacy-data")
 
 
-@profile_required
+@login_required
 @kids_forbidden
 @require_GET
 def export_status(request, pk):
-    """The status fragment (htmx polls it while the export is being prepared)."""
+    """The export's page (the "your data is ready" email links here); for htmx, which polls it
+    while the export is being prepared, only the status fragment.
+
+    Account-level, so no profile needs choosing: the email's link, followed by a sign-in,
+    lands here and not on the profile picker (a kids session is still refused)."""
     export = selectors.export_get_for_account(account=request.user, export_id=pk)
-    return render(request, "privacy/_export_status.html", {"export": export})
+    template = "privacy/_export_status.html" if request.htmx else "privacy/export.html"
+    return render(request, template, {"export": export, "export_expiry_days": exports.expiry_days()})
 
 
 @sudo_required

@@ -87,3 +87,14 @@ class RecommendationsConfig(AppConfig):
 
         health.register_check("model", model_readiness, required=False, needs="database")
         metrics.register_collector("recommendations", model_metric_families)
+
+        # Personalized artwork learns from the home's impressions and card opens (catalog announces).
+        from catalog import signals
+
+        from . import artwork
+
+        signals.rows_shown.connect(artwork.on_rows_shown, dispatch_uid="recommendations-artwork-impressions")
+        signals.title_opened_from_row.connect(
+            artwork.on_title_opened_from_row, dispatch_uid="recommendations-artwork-takes"
+        )
+        signals.demo_seeded.connect(artwork.on_demo_seeded, dispatch_uid="recommendations-artwork-demo")

@@ -15,6 +15,7 @@ strength x recency, as `HybridParams` says (`weighted`, `half_life_days`, `recen
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -350,8 +351,10 @@ def user_features(profile_ids: np.ndarray) -> tuple[sp.csr_matrix, list[str]]:
     return feature_matrix(len(profile_ids), [f"profile:{p}" for p in profile_ids], rows[ok], names[ok], min_rows=1)
 
 
-def assemble(params: HybridParams | None = None) -> TrainingData:
-    """Everything a training run needs, read in a handful of streamed queries."""
+def assemble(params: HybridParams | None = None, *, on_step: Callable[[str], None] | None = None) -> TrainingData:
+    """Everything a training run needs, read in a handful of streamed queries.
+
+    `on_step(name)` hears when the second part starts ("Building features"), for progress."""
     params = params or HybridParams()
     cutoff = time.time()
     profile_ids = np.fromiter(contributing_profiles().order_by("id").values_list("id", flat=True), dtype=np.int64)
@@ -369,6 +372,8 @@ def assemble(params: HybridParams | None = None) -> TrainingData:
         weights = (strength * rec).astype(np.float32)
     else:
         weights = np.ones(len(users), dtype=np.float32)
+    if on_step is not None:
+        on_step("Building features")
     i_feat, i_names = item_features(title_ids, params)
     u_feat, u_names = user_features(profile_ids)
     return TrainingData(

@@ -44,6 +44,10 @@ class ModelVersion(models.Model):
     interactions_at_training = models.BigIntegerField(default=0)
     gate = models.CharField(max_length=300, blank=True, help_text="Why it was (not) promoted")
     error = models.TextField(blank=True)
+    # Where a training stands (0-100 and a short step such as "Fitting: epoch 7 of 30"), written
+    # by the training itself at most about once a second and shown by the admin's status panel.
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=80, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -75,3 +79,7 @@ class OnboardingGenre(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_id}: {self.genre_id}"
+
+
+# The artwork bandit's aggregate counters live in their own module (recommendations.artwork).
+from .artwork_models import ArtworkStat  # noqa: E402,F401

@@ -35,7 +35,7 @@ BECAUSE_ROWS = 2
 MAX_ROWS = 12
 MIN_SCORED_ROWS = 3
 # Top of the page, in this order, when present; then "Because you searched for ..." rows.
-PINNED_ROWS = ("continue-watching", "top-picks", "my-list")
+PINNED_ROWS = ("continue-watching", "top-picks", "my-list", "top-10")
 SEARCH_ROWS = 2
 GENRE_FOR_YOU_ROWS = 2
 # A title may appear this many times in the first DEDUP_WINDOW rows.
@@ -45,6 +45,8 @@ DEDUP_WINDOW = 5
 BECAUSE_MIN_SIMILARITY = 0.35
 # Rows that are the profile's own shelves (never re-ranked or filtered as recommendations).
 OWN_ROWS = ("continue-watching", "my-list")
+# Kept in their own order, never re-ranked or thinned by the de-duplication: a rank is a rank.
+RANKED_ROWS = ("top-10",)
 
 
 def _genre_rows(model: ServingModel, index: CatalogIndex) -> dict[str, np.ndarray]:
@@ -310,6 +312,10 @@ def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
     seen: Counter = Counter()
     out = []
     for draft in drafts:
+        if draft.key in RANKED_ROWS:
+            seen.update(draft.ids)
+            out.append(draft)
+            continue
         if len(out) < DEDUP_WINDOW:
             ids = [t for t in draft.ids if seen[t] < MAX_REPEATS]
             if draft.personal:
@@ -340,7 +346,7 @@ def personalized_rows(
     drafts = [b.top_picks(), *b.because_rows(), *b.genre_rows(), *b.search_rows(search_interests)]
     for_you = {d.key.removeprefix("genre-for-you-") for d in drafts if d.key.startswith("genre-for-you-")}
     for spec in catalog_specs:
-        if spec.key in OWN_ROWS:
+        if spec.key in OWN_ROWS or spec.key in RANKED_ROWS:
             drafts.append(b.own(spec))
         elif spec.key.startswith("genre-") and spec.key.removeprefix("genre-") in for_you:
             continue  # the profile's own "<Genre> for you" row replaces the generic one

@@ -24,14 +24,14 @@ from ops.heartbeat import Heartbeat, lease_seconds
 
 from . import dataset, model_registry, training
 from .models import ModelVersion
-from .selectors import serving_version
+from .selectors import TRAIN_TASK, TRAINING_LEASE, serving_version
 
 log = logging.getLogger(__name__)
 
-LEASE = "recommendations:training"
+LEASE = TRAINING_LEASE
 # One queued training at a time: a second request while one waits is the same request.
 OUTBOX_KEY = "recommendations:model_train"
-TASK_NAME = "recommendations.tasks.model_train"
+TASK_NAME = TRAIN_TASK
 SOFT_TIME_LIMIT = 60 * 60
 HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 5 * 60
 

@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from . import artifacts, evaluation, model_registry
@@ -35,7 +36,7 @@ from .models import ModelStatus, ModelVersion
 from .params import HybridParams, current_params
 from .selectors import serving_version
 
-__all__ = ["HybridParams", "current_params", "train_and_register"]
+__all__ = ["HybridParams", "Progress", "current_params", "train_and_register"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,63 @@ class TrainingError(Exception):
     """Training cannot produce a model (e.g. no interactions yet)."""
 
 
+# Where each phase of `train_and_register` starts, in percent: the two fits share most of the
+# bar, split by epochs (they visit about the same number of positives).
+PHASES = {
+    "load": 2,
+    "features": 6,
+    "eval_fit": 10,
+    "evaluate": 46,
+    "fit": 50,
+    "artifacts": 90,
+    "register": 96,
+}
+STEP_MAX = 80  # ModelVersion.step's length
+
+
+class Progress:
+    """Reports a training's step and percentage to its `ModelVersion` row.
+
+    Throttled: at most one UPDATE per `every` seconds (RECOMMENDER_PROGRESS_SECONDS, default 1),
+    however often it is called (a LightFM epoch on a small catalog takes milliseconds); `force`
+    writes regardless (the last report). The row is only touched while it is `training`, so a
+    late report never overwrites the outcome. A failed write is logged, not raised: progress is
+    a courtesy and must not fail a training.
+    """
+
+    def __init__(self, pk, *, every: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pk = pk
+        self.every = float(getattr(settings, "RECOMMENDER_PROGRESS_SECONDS", 1.0) if every is None else every)
+        self.clock = clock
+        self.step = ""
+        self.percent = 0
+        self.writes = 0
+        self._written_at: float | None = None
+
+    def __call__(self, step: str, percent: float, *, force: bool = False) -> None:
+        self.step = step[:STEP_MAX]
+        self.percent = int(max(0, min(100, percent)))
+        now = self.clock()
+        if not force and self._written_at is not None and now - self._written_at < self.every:
+            return
+        self._written_at = now
+        try:
+            ModelVersion.objects.filter(pk=self.pk, status=ModelStatus.TRAINING).update(
+                progress=self.percent, step=self.step
+            )
+            self.writes += 1
+        except DatabaseError:
+            log.warning("training progress of %s could not be written", self.pk, exc_info=True)
+
+    def epochs(self, label: str, start: int, end: int) -> Callable[[int, int], None]:
+        """An `on_epoch(done, total)` callback for a fit that fills the bar from start to end."""
+
+        def on_epoch(done: int, total: int) -> None:
+            self(f"{label}: epoch {done} of {total}", start + (end - start) * done / max(1, total))
+
+        return on_epoch
+
+
 def fit_hybrid(
     params: HybridParams,
     interactions: sp.coo_matrix,
@@ -54,7 +112,15 @@ def fit_hybrid(
     *,
     user_features: sp.csr_matrix | None,
     item_features: sp.csr_matrix | None,
+    on_epoch: Callable[[int, int], None] | None = None,
 ):
+    """A LightFM model fitted with `params`. `on_epoch(done, total)` is called after each epoch.
+
+    With `on_epoch` the epochs run one `fit_partial` call each, from the same fresh state:
+    LightFM's `fit(epochs=N)` is exactly `fit_partial(epochs=N)` on a fresh model, which loops
+    over the same per-epoch routine with the model's own RandomState, so the result is the same
+    model (tests/recommendations/test_rec_admin_retrain.py checks it bit for bit).
+    """
     from lightfm import LightFM  # lazily: a web process loads it only when it first folds a profile in
 
     model = LightFM(
@@ -67,15 +133,53 @@ def fit_hybrid(
         max_sampled=params.max_sampled,
         random_state=params.random_state,
     )
-    model.fit(
-        interactions,
-        user_features=user_features,
-        item_features=item_features,
-        sample_weight=sample_weight if params.loss in ("warp", "bpr", "logistic") else None,
-        epochs=epochs_for(params, interactions.nnz),
-        num_threads=params.num_threads,
+    weights = sample_weight if params.loss in ("warp", "bpr", "logistic") else None
+    epochs = epochs_for(params, interactions.nnz)
+    if on_epoch is None:
+        model.fit(
+            interactions,
+            user_features=user_features,
+            item_features=item_features,
+            sample_weight=weights,
+            epochs=epochs,
+            num_threads=params.num_threads,
+        )
+        return model
+    # The conversions fit_partial makes on every call (COO/CSR, float32), made once here, so
+    # running epoch by epoch costs no copies of the data per epoch.
+    interactions, weights, user_features, item_features = _fit_inputs(
+        interactions, weights, user_features, item_features
     )
+    for done in range(1, epochs + 1):
+        model.fit_partial(
+            interactions,
+            user_features=user_features,
+            item_features=item_features,
+            sample_weight=weights,
+            epochs=1,
+            num_threads=params.num_threads,
+        )
+        on_epoch(done, epochs)
     return model
+
+
+def _fit_inputs(interactions, weights, user_features, item_features):
+    """The inputs in the form LightFM converts them to (same values, so the same fit)."""
+    interactions = interactions.tocoo()
+    if interactions.dtype != np.float32:
+        interactions = sp.coo_matrix(
+            (interactions.data.astype(np.float32), (interactions.row, interactions.col)), shape=interactions.shape
+        )
+    if weights is not None and weights.dtype != np.float32:
+        weights = sp.coo_matrix((weights.data.astype(np.float32), (weights.row, weights.col)), shape=weights.shape)
+
+    def features(matrix):
+        if matrix is None:
+            return None
+        matrix = matrix.tocsr()
+        return matrix if matrix.dtype == np.float32 else matrix.astype(np.float32)
+
+    return interactions, weights, features(user_features), features(item_features)
 
 
 def epochs_for(params: HybridParams, n_positives: int) -> int:
@@ -111,7 +215,7 @@ def item_representations(model, item_features, params: HybridParams, train: sp.s
     return vecs.astype(np.float32), bias.astype(np.float32)
 
 
-def score_split(params: HybridParams, data: TrainingData) -> tuple[dict, dict, dict]:
+def score_split(params: HybridParams, data: TrainingData, progress: Progress | None = None) -> tuple[dict, dict, dict]:
     """Fit on each profile's past, evaluate model and popularity on its future (same users)."""
 
     test_mask = temporal_split(data.users, data.timestamps)
@@ -121,7 +225,16 @@ def score_split(params: HybridParams, data: TrainingData) -> tuple[dict, dict, d
     users = np.unique(data.users[test_mask & sample])
     if len(users) > EVAL_MAX_USERS:
         users = np.sort(np.random.default_rng(0).choice(users, EVAL_MAX_USERS, replace=False))
-    model = fit_hybrid(params, train_i, train_w, user_features=data.user_features, item_features=data.item_features)
+    model = fit_hybrid(
+        params,
+        train_i,
+        train_w,
+        user_features=data.user_features,
+        item_features=data.item_features,
+        on_epoch=progress.epochs("Evaluation fit", PHASES["eval_fit"], PHASES["evaluate"]) if progress else None,
+    )
+    if progress:
+        progress("Evaluating", PHASES["evaluate"])
     item_vecs, item_bias = item_representations(model, data.item_features, params, train_i)
     _, user_vecs = model.get_user_representations(data.user_features)
     metrics = evaluate(matrix_scorer(user_vecs, item_vecs, item_bias), train_i, test_i, users=users)
@@ -208,19 +321,28 @@ def train_and_register(
         version=new_version_string(), status=ModelStatus.TRAINING, trigger=trigger[:40], params=params.to_dict()
     )
     started = time.monotonic()
+    progress = Progress(mv.pk)
     try:
+        progress("Loading interactions", PHASES["load"])
         total = count_interactions()
         t0 = time.monotonic()
-        data = assemble(params)
+        data = assemble(params, on_step=lambda step: progress(step, PHASES["features"]))
         assembly_seconds = time.monotonic() - t0
         if data.counts["interactions"] == 0:
             raise TrainingError("no interactions from profiles that allow personalization")
         t0 = time.monotonic()
-        metrics, baseline, split = score_split(params, data)
+        metrics, baseline, split = score_split(params, data, progress)
         eval_seconds = time.monotonic() - t0
         t0 = time.monotonic()
         all_i, all_w = data.interactions()
-        model = fit_hybrid(params, all_i, all_w, user_features=data.user_features, item_features=data.item_features)
+        model = fit_hybrid(
+            params,
+            all_i,
+            all_w,
+            user_features=data.user_features,
+            item_features=data.item_features,
+            on_epoch=progress.epochs("Fitting", PHASES["fit"], PHASES["artifacts"]),
+        )
         fit_seconds = time.monotonic() - t0
         counts = {
             **data.counts,
@@ -234,7 +356,9 @@ def train_and_register(
         meta = {"params": params.to_dict(), "counts": counts, "metrics": metrics, "baseline_metrics": baseline}
         if still_ours is not None and not still_ours():
             raise TrainingError("lost the training lease: another training took over")
+        progress("Writing the model files", PHASES["artifacts"])
         artifacts.save(build_artifacts(mv.version, model, params, data, meta))
+        progress("Registering", PHASES["register"])
         mv.status = ModelStatus.READY
         mv.trained_at = timezone.now()
         mv.duration_seconds = round(time.monotonic() - started, 3)
@@ -246,10 +370,15 @@ def train_and_register(
         mv.gate = reason[:300]
         if not promote:
             mv.status = ModelStatus.REJECTED
+        # The whole row is saved: carry the last step (it may not have been written, throttled).
+        mv.progress, mv.step = 100, "Done"
         mv.save()
     except BaseException as exc:
+        # The step it failed in stays (the status panel says where), even if throttled away.
         ModelVersion.objects.filter(pk=mv.pk).update(
             status=ModelStatus.FAILED,
+            progress=progress.percent,
+            step=progress.step,
             duration_seconds=round(time.monotonic() - started, 3),
             error="".join(traceback.format_exception(exc))[-5000:],
         )

@@ -17,7 +17,7 @@ from common.ids import parse_ids
 from common.sudo import is_kids_session, kids_forbidden
 
 from . import services, together
-from .home import build_home
+from .home import build_home, hero_for
 from .selectors import onboarding_choices
 
 
@@ -30,7 +30,8 @@ def home(request):
     # Signed up with every box unticked: offer personalization (what it does, and a switch),
     # rather than a generic home with the privacy page as the only way forward.
     offer = home.extra.get("reason") == "consent" and not is_kids_session(request)
-    return render(request, "home.html", {"home": home, "offer_personalization": offer})
+    context = {"home": home, "hero": hero_for(profile=request.profile, home=home), "offer_personalization": offer}
+    return render(request, "home.html", context)
 
 
 @profile_required

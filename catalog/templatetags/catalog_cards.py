@@ -38,3 +38,13 @@ def poster_url(title) -> str:
 @register.filter
 def hide_url(title) -> str:
     return _url("title-hide", title.slug)
+
+
+@register.filter
+def watch_url(title) -> str:
+    return _url("watch", title.slug)
+
+
+@register.filter
+def continue_remove_url(title) -> str:
+    return _url("continue-watching-remove", title.slug)

@@ -136,6 +136,77 @@
     });
   });
 
+  // Row arrows: scroll the strip by most of its width; each arrow is disabled at its end.
+  function updateArrows(strip) {
+    var body = strip.closest(".row-body");
+    if (!body) return;
+    var prev = body.querySelector(".row-arrow-prev");
+    var next = body.querySelector(".row-arrow-next");
+    var max = strip.scrollWidth - strip.clientWidth - 2;
+    if (prev) prev.disabled = strip.scrollLeft <= 2;
+    if (next) next.disabled = strip.scrollLeft >= max;
+  }
+
+  document.addEventListener("click", function (event) {
+    var arrow = event.target.closest(".row-arrow");
+    if (!arrow) return;
+    var strip = document.getElementById(arrow.getAttribute("aria-controls"));
+    if (!strip) return;
+    var step = strip.clientWidth * 0.8 * (arrow.classList.contains("row-arrow-prev") ? -1 : 1);
+    strip.scrollBy({ left: step, behavior: "smooth" });
+  });
+
+  document.addEventListener(
+    "scroll",
+    function (event) {
+      if (event.target.classList && event.target.classList.contains("row-strip")) updateArrows(event.target);
+    },
+    true
+  );
+
+  function initArrows() {
+    document.querySelectorAll(".row-strip").forEach(updateArrows);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initArrows);
+  else initArrows();
+  window.addEventListener("resize", initArrows);
+
+  // Focus survives an htmx swap: a rating or My List button that replaces itself (outerHTML)
+  // would otherwise leave focus on <body>, and a keyboard user back at the top of the page.
+  // Before the swap, note where the focused control sits (the swapped element's parent and
+  // position, and the control's data-value or its index among the element's buttons); after
+  // it, focus the same control in the new element.
+  var restore = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    restore = null;
+    if (!target || !active || active === document.body || !target.contains(active)) return;
+    if (target.matches(".poster-grid-item")) return; // My List page: the card goes (above)
+    var parent = target.parentNode;
+    var buttons = Array.prototype.slice.call(target.querySelectorAll("button, a[href], input, select, textarea"));
+    restore = {
+      parent: parent,
+      index: Array.prototype.indexOf.call(parent.children, target),
+      value: active.getAttribute("data-value"),
+      position: buttons.indexOf(active),
+      target: target
+    };
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!restore) return;
+    var r = restore;
+    restore = null;
+    var element = document.contains(r.target) ? r.target : r.parent.children[r.index];
+    if (!element) return;
+    var control = null;
+    if (r.value) control = element.querySelector('[data-value="' + r.value + '"]');
+    if (!control && r.position >= 0) {
+      control = element.querySelectorAll("button, a[href], input, select, textarea")[r.position] || null;
+    }
+    if (control && document.activeElement !== control) control.focus();
+  });
+
   // Mark the whole page as "JS on" so CSS can reveal script-only controls.
   document.documentElement.classList.add("js");
 })();

@@ -1,6 +1,9 @@
 // The simulated player (templates/catalog/player.html). No video: a clock that advances
 // while "playing", a seek bar, keyboard control, and a heartbeat to the server every 5 s
 // (and on pause, seek and leaving the page) so viewing history and Resume stay current.
+// An episode with an intro marker offers "Skip intro" while the position is inside it; the end
+// of an episode with a next one counts down (data-countdown seconds) and then plays it, unless
+// the viewer cancels (the button, Escape, or playing/seeking again).
 (function () {
   "use strict";
 
@@ -35,6 +38,16 @@
     var total = q("total");
     var status = q("status");
     var end = q("end");
+    var skipIntro = q("skip-intro");
+    var introStart = parseInt(player.dataset.introStart, 10);
+    var introEnd = parseInt(player.dataset.introEnd, 10);
+    var hasIntro = skipIntro && !isNaN(introStart) && !isNaN(introEnd) && introStart < introEnd;
+    var countdownBox = q("countdown");
+    var countdownText = q("countdown-text");
+    var countdownCancel = q("countdown-cancel");
+    var countdownFrom = parseInt(player.dataset.countdown, 10) || 0;
+    var countdownTimer = null;
+    var countdownLeft = 0;
 
     function render() {
       seek.value = String(Math.floor(position));
@@ -46,6 +59,45 @@
       player.classList.toggle("is-playing", playing);
       player.dataset.state = playing ? "playing" : (position >= duration ? "ended" : "paused");
       player.dataset.current = String(Math.floor(position));
+      if (hasIntro) {
+        var inIntro = position >= introStart && position < introEnd;
+        if (!inIntro && skipIntro === document.activeElement) toggle.focus();
+        skipIntro.hidden = !inIntro;
+      }
+    }
+
+    function showCountdown() {
+      countdownText.textContent = "Next episode in " + countdownLeft + " s";
+      player.dataset.countdownLeft = String(countdownLeft);
+    }
+
+    function startCountdown() {
+      if (!player.dataset.nextUrl || !countdownBox || countdownFrom <= 0 || countdownTimer) return;
+      countdownLeft = countdownFrom;
+      countdownBox.hidden = false;
+      player.dataset.countdownState = "running";
+      showCountdown();
+      countdownTimer = window.setInterval(function () {
+        countdownLeft -= 1;
+        if (countdownLeft <= 0) {
+          window.clearInterval(countdownTimer);
+          countdownTimer = null;
+          player.dataset.countdownState = "done";
+          window.location.assign(player.dataset.nextUrl);
+          return;
+        }
+        showCountdown();
+      }, 1000);
+    }
+
+    function cancelCountdown(message) {
+      if (!countdownTimer) return false;
+      window.clearInterval(countdownTimer);
+      countdownTimer = null;
+      countdownBox.hidden = true;
+      player.dataset.countdownState = "cancelled";
+      if (message) say(message);
+      return true;
     }
 
     function say(text) { status.textContent = text; }
@@ -87,6 +139,7 @@
     function play() {
       if (playing) return;
       if (position >= duration) position = 0;
+      cancelCountdown();
       end.hidden = true;
       playing = true;
       lastTick = Date.now();
@@ -109,13 +162,16 @@
     function finish() {
       position = duration;
       pause("Finished");
+      say("Finished");  // also when it got here paused (seeking to the end)
       end.hidden = false;
       var next = q("next");
       (next || end.querySelector("a")).focus();
+      startCountdown();
     }
 
     function seekTo(seconds) {
       position = Math.max(0, Math.min(duration, seconds));
+      if (position < duration && cancelCountdown()) end.hidden = true;
       if (playing) lastTick = Date.now();
       render();
       heartbeat(true);
@@ -123,6 +179,27 @@
     }
 
     toggle.addEventListener("click", function () { playing ? pause() : play(); });
+    if (hasIntro) {
+      skipIntro.addEventListener("click", function () {
+        seekTo(introEnd);
+        say("Intro skipped");
+      });
+    }
+    if (countdownCancel) {
+      countdownCancel.addEventListener("click", function () {
+        cancelCountdown("Countdown cancelled: the next episode will not start by itself");
+        var next = q("next");
+        if (next) next.focus();
+      });
+    }
+    document.addEventListener("keydown", function (event) {
+      // Escape stops the countdown wherever focus is (it is a page-wide "stay here").
+      if (event.key !== "Escape" || !countdownTimer) return;
+      cancelCountdown("Countdown cancelled: the next episode will not start by itself");
+      var next = q("next");
+      if (next && player.contains(document.activeElement)) next.focus();
+      event.preventDefault();
+    });
     seek.addEventListener("input", function () { seekTo(parseInt(seek.value, 10) || 0); });
     player.addEventListener("keydown", function (event) {
       if (event.altKey || event.ctrlKey || event.metaKey) return;

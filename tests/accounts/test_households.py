@@ -339,14 +339,18 @@ def test_a_kids_session_entering_the_password_leaves_kids_mode(home):
 
 
 def test_email_change_in_account_settings(home):
+    # Asking for a new address changes nothing yet: it waits for the link sent there
+    # (tests/accounts/test_email_change.py follows the link).
     client = parent_session(home)
+    before = User.objects.get(pk=home.parent.pk).email
     response = client.post(reverse("account-settings"), {"email": "new@example.com"})
     assert response.status_code == 302
-    assert User.objects.get(pk=home.parent.pk).email == "new@example.com"
+    assert User.objects.get(pk=home.parent.pk).email == before
+    assert home.parent.email_changes.get().new_email == "new@example.com"
     bad = client.post(reverse("account-settings"), {"email": "not an email"})
-    assert bad.status_code == 200 and User.objects.get(pk=home.parent.pk).email == "new@example.com"
+    assert bad.status_code == 200 and home.parent.email_changes.count() == 1
     kids = kids_session(home).post(reverse("account-settings"), {"email": "kid@example.com"})
-    assert is_sudo_prompt(kids) and User.objects.get(pk=home.parent.pk).email == "new@example.com"
+    assert is_sudo_prompt(kids) and home.parent.email_changes.get().new_email == "new@example.com"
 
 
 def test_edits_from_a_kids_session_change_nothing(home):

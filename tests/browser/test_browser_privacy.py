@@ -75,7 +75,8 @@ def test_privacy_journey_in_a_browser(page, live_server, catalog_with_model, tmp
     expect(page.locator("input[name=consent_personalization]")).not_to_be_checked()
     page.click("form.form button[type=submit]")
     page.goto(f"{url}/")
-    expect(page.locator("main")).to_contain_text("not personalized")
+    # Since issue 14 req 9 the home explains it and offers the switch (no generic notice).
+    expect(page.locator("[data-personalize-offer]")).to_contain_text("Personalization is off")
     expect(page.locator('section[data-row="top-picks"]')).to_have_count(0)
 
     # Switch personalization on in the privacy settings.

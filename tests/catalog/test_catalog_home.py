@@ -1,5 +1,6 @@
 """Home shelves (catalog.shelves) and the home page that renders them."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -250,13 +251,17 @@ def test_home_page_query_count_is_flat(owner, per_row, django_assert_max_num_que
     # Queries: session, user, profile (middleware); consent check and model lookup
     # (recommendations.home); rows: continue watching 1 (next episodes by subquery), my list 1,
     # trending 1, new arrivals 1, collections 1, top genres 1, genre titles 1; all row titles 1;
-    # the privacy banner's policy review and consent event (base.html). Cards add none.
-    with django_assert_max_num_queries(15):
+    # the privacy banner's policy review and consent event (base.html); the hero 1 (its synopsis,
+    # My List and resume state; Top 10 today comes with trending's query). Personalized artwork
+    # (recommendations.artwork): the taste context 1, the context's counters 1 (cached 30 s), its
+    # impressions upsert 1 (+ a savepoint and its release inside the test's transaction). Cards add none.
+    with django_assert_max_num_queries(21):
         response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
     for key in ["continue-watching", "my-list", "trending", "new-arrivals", "collection-coll-0", "genre-genre-0"]:
         assert f'data-row="{key}"' in html
+    assert "data-hero" in html
     assert html.count("data-title-id=") >= min(per_row, shelves.ROW_LENGTH) * 10
 
 
@@ -264,11 +269,12 @@ def test_home_page_query_count_is_flat(owner, per_row, django_assert_max_num_que
 def test_row_builder_query_count_is_constant(owner, per_row, django_assert_num_queries):
     _, profile = owner
     _catalog_with_rows(profile, per_row)
-    # continue watching, my list, trending (views + ratings in one union), new arrivals,
-    # collections, top genres, genre titles, then every title in one query.
+    # continue watching, my list, trending and Top 10 today (views + ratings in one union),
+    # new arrivals, collections, top genres, genre titles, then every title in one query.
     with django_assert_num_queries(8):
         rows = shelves.non_personalized_rows(profile=profile)
-    assert len(rows) == 10
+    assert len(rows) == 11
+    assert [r.key for r in rows][2:4] == ["top-10", "trending"]
     # Shared rows come from the cache the second time: only the personal ones, collections and titles.
     with django_assert_num_queries(4):
         shelves.non_personalized_rows(profile=profile)
@@ -287,7 +293,10 @@ def test_home_renders_rows_reasons_cards_and_notice(owner_client, owner):
     assert f'data-title-id="{title.pk}"' in html
     assert "Titles you saved to watch later" in html  # the row's reason
     assert "On your list since" in html  # the item's reason
-    assert f'src="/title/{title.slug}/poster.svg" loading="lazy" alt="Heat poster"' in html
+    # The artwork variant the bandit picked for this viewer (the default is the bare poster.svg).
+    assert re.search(
+        rf'src="/title/{title.slug}/poster(\.svg|/(setting|cast)\.svg)" loading="lazy" alt="Heat poster"', html
+    )
     assert 'class="notice"' in html  # no model yet: the home says why it is not personal
     assert "style=" not in html  # CSP: no inline styles
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from catalog.models import Rating, RatingValue, TitleKind
 from catalog.shelves import Row, RowItem
-from insights import aggregates, clusters, personal_data, services, tasks
+from insights import aggregates, clusters, computation, personal_data, services
 from insights.models import Click, Impression, ImpressionDaily, InsightsSnapshot, SnapshotStatus, TitleStats
 from recommendations import artifacts
 from recommendations.models import ModelStatus, ModelVersion
@@ -289,7 +289,7 @@ def test_task_runs_once_and_fills_the_snapshot(world, django_capture_on_commit_c
     assert snap.status == SnapshotStatus.READY and snap.progress == 100
     assert "demand-genre" in snap.data["sections"] and snap.data["consenting_profiles"] == 4
     assert snap.data["clusters"]["available"] is False  # no model serves in this world
-    assert tasks.run(snap.pk) is False  # a second delivery does nothing
+    assert computation.snapshot_compute(snap.pk) is False  # a second delivery does nothing
     # While one is queued, another request joins it instead of starting a second run.
     pending = InsightsSnapshot.objects.create()
     again, created = services.snapshot_request(trigger="manual")
@@ -299,7 +299,7 @@ def test_task_runs_once_and_fills_the_snapshot(world, django_capture_on_commit_c
 def test_failed_run_is_recorded(monkeypatch):
     snap = InsightsSnapshot.objects.create()
     monkeypatch.setattr(aggregates, "content_gaps", lambda: 1 / 0)
-    assert tasks.run(snap.pk) is False
+    assert computation.snapshot_compute(snap.pk) is False
     snap.refresh_from_db()
     assert snap.status == SnapshotStatus.FAILED and "ZeroDivisionError" in snap.error
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import RatingValue
-from insights import tasks
+from insights import computation
 from insights.models import InsightsSnapshot, PreviewAudit, SnapshotStatus
 from tests.support.accounts import make_account, signed_in_client
 from tests.support.factories import (
@@ -52,7 +52,7 @@ def computed(db):
         SearchQuery.objects.create(profile=p, query="=HYPERLINK(heist)", result_count=0)
     ViewingFactory(profile=fans[0], title=lonely)  # one viewer: suppressed everywhere
     snap = InsightsSnapshot.objects.create()
-    assert tasks.run(snap.pk)
+    assert computation.snapshot_compute(snap.pk)
     return {"d1": d1, "lonely": lonely, "fans": fans, "snap": snap}
 
 
@@ -126,10 +126,11 @@ def test_csv_download_per_section(staff_client, computed):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][0] == "Genre" and "Gap (demand - supply)" in rows[0]
+    assert rows[0][0] == "Genre" and "Gap (demand - supply, % points)" in rows[0]
     assert [r[0] for r in rows[1:]] == ["Drama"]
-    # The same through ?format=csv.
-    alt = staff_client.get(reverse("insights:dashboard"), {"format": "csv", "section": "demand-genre"})
+    # One CSV route: the old ?format=csv link lands on it.
+    alt = staff_client.get(reverse("insights:dashboard"), {"format": "csv", "section": "demand-genre"}, follow=True)
+    assert alt.redirect_chain[0][0] == reverse("insights:section-csv", kwargs={"key": "demand-genre"})
     assert alt.content == response.content
 
 
@@ -216,7 +217,12 @@ def test_title_performance_page(staff_client, computed):
     assert staff_client.get(reverse("insights:title", kwargs={"pk": 999999})).status_code == 404
     search = staff_client.get(reverse("insights:titles"), {"q": "D1"})
     assert reverse("insights:title", kwargs={"pk": computed["d1"].pk}).encode() in search.content
-    csv_resp = staff_client.get(reverse("insights:title", kwargs={"pk": computed["d1"].pk}), {"format": "csv"})
+    csv_resp = staff_client.get(
+        reverse("insights:title", kwargs={"pk": computed["d1"].pk}), {"format": "csv"}, follow=True
+    )
+    assert csv_resp.redirect_chain[0][0] == reverse(
+        "insights:section-csv", kwargs={"key": f"title-{computed['d1'].pk}"}
+    )
     assert csv_resp.content.decode().startswith("Home row,Impressions")
 
 
@@ -239,5 +245,5 @@ def test_dashboard_figures_are_rendered_once_per_snapshot(staff_client, computed
     snap = InsightsSnapshot.objects.create()
     ViewingFactory(profile=computed["fans"][1], title=computed["lonely"])
     ViewingFactory(profile=computed["fans"][2], title=computed["lonely"])
-    assert tasks.run(snap.pk)
+    assert computation.snapshot_compute(snap.pk)
     assert b"Western" in staff_client.get(reverse("insights:dashboard")).content

@@ -41,7 +41,10 @@ def test_continue_watching_and_my_list_are_never_cut_by_the_row_limit(owner, cat
     )
     keys = [r.key for r in build_home(profile=fresh(profile)).rows]
     assert keys[:3] == ["continue-watching", "top-picks", "my-list"], keys
-    assert len(keys) == 4  # the pinned three and one scored row
+    # The pinned rows (Top 10 today too, when there is activity) and one scored row.
+    pinned = 4 if "top-10" in keys else 3
+    assert keys[3:pinned] == ["top-10"][: pinned - 3]
+    assert len(keys) == pinned + 1
 
 
 def _collection(name, position, titles, **kwargs):
@@ -63,7 +66,7 @@ def test_live_collections_sit_at_the_curators_position_in_the_curators_order(own
     _collection("Kids only", 1, visible[16:20], audience="kids")
     keys = [r.key for r in build_home(profile=fresh(profile)).rows]
     assert "collection-switched-off" not in keys and "collection-kids-only" not in keys
-    pinned = len([k for k in keys if k in ("continue-watching", "top-picks", "my-list")])
+    pinned = len([k for k in keys if k in ("continue-watching", "top-picks", "my-list", "top-10")])
     assert keys[pinned + 0] == "collection-first-pick", keys
     assert keys[pinned + 2] == "collection-second-pick", keys
 

@@ -224,7 +224,7 @@ def test_worse_model_is_not_promoted(monkeypatch, django_capture_on_commit_callb
         first = training.train_and_register(trigger="test")
     good = first.metrics["ndcg@10"]
 
-    def worse_split(params, data):
+    def worse_split(params, data, progress=None):
         metrics = {"users": 1, "p@10": 0.1, "r@10": 0.1, "ndcg@10": good - 0.1, "auc": 0.6, "coverage": 0.5}
         return metrics, {**metrics, "ndcg@10": 0.01}, {"train": 1, "test": 1, "eval_users": 1}
 
@@ -244,7 +244,7 @@ def test_worse_model_is_not_promoted(monkeypatch, django_capture_on_commit_callb
 def test_model_that_does_not_beat_popularity_is_not_promoted(monkeypatch):
     build_world()
 
-    def flat_split(params, data):
+    def flat_split(params, data, progress=None):
         metrics = {"users": 1, "p@10": 0.1, "r@10": 0.1, "ndcg@10": 0.2, "auc": 0.6, "coverage": 0.5}
         return metrics, {**metrics, "ndcg@10": 0.25}, {"train": 1, "test": 1, "eval_users": 1}
 

@@ -104,7 +104,9 @@ def ids_of(row) -> list[int]:
 
 
 def recommendation_rows(home):
-    return [r for r in home.rows if r.key not in ("continue-watching", "my-list")]
+    # The profile's own shelves and the Top 10 chart (a ranking of what everyone watches today,
+    # shown as it is) are not recommendations.
+    return [r for r in home.rows if r.key not in ("continue-watching", "my-list", "top-10")]
 
 
 def rate(profile, titles, value="love"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +62,26 @@ class EpisodePlan:
     number: int
     name: str
     runtime: int
+    # The intro marker in seconds ("Skip intro"), or None for an episode without one.
+    intro: tuple[int, int] | None = None
+
+
+# Share of series whose episodes have an intro marker (after the pilot).
+INTRO_SHARE = 0.6
+
+
+def intro_marker(key: str, season: int, episode: int) -> tuple[int, int] | None:
+    """A deterministic intro (start, end) for a demo episode, or None.
+
+    From a hash of the ids rather than the plan's random stream, so adding markers left every
+    other part of a seed's plan as it was. A series has intros or not; its pilot never does
+    (a cold open), the others start in the first 1.5 min and last 30-75 s.
+    """
+    if zlib.crc32(key.encode()) % 100 >= INTRO_SHARE * 100 or (season, episode) == (1, 1):
+        return None
+    h = zlib.crc32(f"{key}:{season}:{episode}".encode())
+    start = h % 91
+    return start, start + 30 + (h >> 8) % 46
 
 
 @dataclass
@@ -274,6 +295,7 @@ class _Generator:
                             number=e,
                             name=EPISODE_WORDS[0] if season == 1 and e == 1 else r.choice(EPISODE_WORDS[1:]),
                             runtime=max(15, runtime + r.randint(-5, 8)),
+                            intro=intro_marker(plan.key, season, e),
                         )
                         for e in range(1, r.randint(6, 10) + 1)
                     ]
@@ -315,6 +337,22 @@ class _Generator:
                 score += 0.4 * sum(w for tag, w in title.tags if tag in tset)
                 aff[g, t] = score
         return aff / aff.max()
+
+    def _binge_to_the_end(self, profile: ProfilePlan, t: int, episodes, watched: int, last: datetime) -> None:
+        """Half of the loved series are watched through to their last episode, one after another
+        from where the viewer was (so series completion is not 0% on the demo). Decided and
+        timed without the seeded random stream, so the rest of the plan is unchanged."""
+        if watched >= len(episodes):
+            return
+        # The episode the viewer was in is finished too.
+        t0, ep, _position, duration, _done, started, ended = profile.viewing[-1]
+        profile.viewing[-1] = (t0, ep, duration, duration, True, started, ended)
+        latest = self.now - timedelta(minutes=5)
+        for i, (season_no, episode) in enumerate(episodes[watched:], start=1):
+            duration = episode.runtime * 60
+            when = min(last + timedelta(minutes=i * (episode.runtime + 10)), latest)
+            started = when - timedelta(minutes=episode.runtime)
+            profile.viewing.append((t, (season_no, episode.number), duration, duration, True, started, when))
 
     def history(self, profile: ProfilePlan, groups: list[int], scale: float, visible: np.ndarray) -> None:
         """Fill a profile's ratings, viewing, My List and searches from its taste groups."""
@@ -373,6 +411,8 @@ class _Generator:
                         when,
                     )
                 )
+            if rated.get(t) == "love" and (t + len(profile.ratings)) % 2 == 0:
+                self._binge_to_the_end(profile, t, episodes, len(seen), last)
 
         seen_titles = set(rated) | {v[0] for v in profile.viewing}
         wanted = [t for t in np.argsort(-aff * self.popularity).tolist() if visible[t] and t not in seen_titles]

@@ -146,9 +146,26 @@ def _write_catalog(plan: Plan, counts: dict[str, int]) -> list[int]:
     }
     insert_rows(
         Episode,
-        ["title", "season", "number", "name", "synopsis", "runtime_minutes"],
         [
-            (title_ids[i], season_ids[(title_ids[i], s.number)], e.number, e.name, "", e.runtime)
+            "title",
+            "season",
+            "number",
+            "name",
+            "synopsis",
+            "runtime_minutes",
+            "intro_start_seconds",
+            "intro_end_seconds",
+        ],
+        [
+            (
+                title_ids[i],
+                season_ids[(title_ids[i], s.number)],
+                e.number,
+                e.name,
+                "",
+                e.runtime,
+                *(e.intro or (None, None)),
+            )
             for i, t in enumerate(plan.titles)
             for s in t.seasons
             for e in s.episodes

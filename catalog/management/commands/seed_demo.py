@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from catalog import signals
 from catalog.importing.demo import DEFAULT_SEED, LOGIN_LINE, seed_demo
 
 
@@ -19,6 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args, seed, **options):
         started = time.perf_counter()
         result = seed_demo(seed=seed)
+        if result.created:
+            # The apps above catalog add theirs (insights: home impressions and clicks) without
+            # catalog importing them.
+            for _receiver, counts in signals.demo_seeded.send(sender=self.__class__, seed=seed):
+                result.counts.update(counts or {})
         elapsed = time.perf_counter() - started
         if result.created:
             figures = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in result.counts.items())
