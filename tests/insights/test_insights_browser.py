@@ -69,7 +69,9 @@ def test_first_visit_computes_in_the_background_with_progress_then_swaps_the_fig
     assert snap.trigger == "first-visit"
     page.wait_for_selector('#insights-status[data-state="running"]', timeout=15_000)
     page.wait_for_function(
-        "document.querySelector('#insights-status .run-step')?.textContent === 'Waiting at the gate'"
+        # A function, not an expression: Playwright evals a bare expression string while it polls,
+        # which the page's CSP (no unsafe-eval) refuses.
+        "() => document.querySelector('#insights-status .run-step')?.textContent === 'Waiting at the gate'"
     )
     assert page.locator("#insights-status progress").count() == 1
     assert page.locator("#insights-status button[type=submit]").is_disabled()
