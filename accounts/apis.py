@@ -4,7 +4,7 @@ Ownership: every profile is fetched through `accounts.selectors.profile_get_for_
 another account's profile is a 404, never a 403 that would confirm it exists.
 """
 
-from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth import authenticate, update_session_auth_hash, user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -523,4 +523,7 @@ class DeviceSignOutAllApi(APIView):
         require_account_password(request)
         keep = request._request.session.session_key if request.auth is None else None
         removed = services.devices_sign_out_everywhere(account=request.user, keep_session_key=keep)
+        if keep:
+            # The session epoch moved: the calling browser session stays signed in.
+            update_session_auth_hash(request._request, request.user)
         return Response({"signed_out": removed})

@@ -6,6 +6,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from .maturity import ADULT_DEFAULT_LEVEL, KIDS_MAX_LEVEL, MaturityLevel
 
@@ -16,6 +17,18 @@ class User(AbstractUser):
     """The account. Deliberately minimal: no birth date, gender, address or phone."""
 
     email = models.EmailField("email address", blank=True)
+    # Moved by "Sign out of all devices": part of the session auth hash, so every session signed
+    # in before it stops working at its next request (Django checks the hash on each), including
+    # sessions no Device row knows of, without reading anyone else's session.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's own hash (the same value while the epoch is 0, so no session ends at deploy),
+        # salted with the epoch once it moves.
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        if self.session_epoch:
+            key_salt = f"{key_salt}:{self.session_epoch}"
+        return salted_hmac(key_salt, self.password, secret=secret, algorithm="sha256").hexdigest()
 
 
 class Profile(models.Model):
@@ -143,6 +156,9 @@ class EmailChange(models.Model):
     account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes")
     new_email = models.EmailField(max_length=254)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The account's session auth hash when the change was asked for: a password change or reset,
+    # or "Sign out of all devices", since then voids the link (whoever asked may be the reason).
+    account_fingerprint = models.CharField(max_length=128, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

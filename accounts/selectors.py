@@ -4,6 +4,7 @@ import hashlib
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from .models import Device, DeviceKind, EmailChange, Profile, User
 
@@ -84,6 +85,15 @@ def email_change_check(*, account: User, token: str, queryset=None) -> EmailChan
         raise EmailChangeNotYours()
     if change.used_at is not None:
         raise EmailChangeInvalid("This link has already been used.")
+    if change.account_fingerprint and not constant_time_compare(
+        change.account_fingerprint, account.get_session_auth_hash()
+    ):
+        # The password was changed or reset, or every device signed out, since the request: the
+        # request may be the very reason (someone else had the password), so it does not survive.
+        raise EmailChangeInvalid(
+            "The account's password was changed, or its devices signed out, after this change was asked "
+            "for, so this link no longer works. Ask again from the account page if you still want it."
+        )
     if change.expires_at <= timezone.now():
         raise EmailChangeInvalid(
             "This link has expired, or a newer request replaced it. Ask for a new one from the account page."

@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY as AUTH_SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -269,6 +267,7 @@ def email_change_request(*, account: User, new_email: str, link: Callable[[str],
             account=account,
             new_email=new_email,
             token_hash=selectors.email_change_token_hash(token),
+            account_fingerprint=account.get_session_auth_hash(),
             expires_at=now + timedelta(hours=EMAIL_CHANGE_LINK_HOURS),
         )
         change.full_clean(exclude=["account"])
@@ -408,16 +407,13 @@ def devices_sign_out_everywhere(*, account: User, keep_session_key: str | None) 
     for device in list(devices):
         device_sign_out(device=device)
         removed += 1
-    # Sessions with no row yet (signed in before devices were recorded and idle since): the
-    # session data must be decoded to know whose they are. Only those, so it stays small.
-    unrecorded = Session.objects.filter(expire_date__gt=timezone.now(), device__isnull=True)
-    if keep_session_key:
-        unrecorded = unrecorded.exclude(session_key=keep_session_key)
-    store = _session_store()
-    for session in unrecorded.iterator():
-        if str(session.get_decoded().get(AUTH_SESSION_KEY)) == str(account.pk):
-            store.delete(session.session_key)
-            removed += 1
+    # Sessions no Device row knows (signed in before devices were recorded, and idle since):
+    # moving the epoch voids their auth hash, so each ends at its next request; nobody's session
+    # data is read. The caller keeps the asking session with update_session_auth_hash.
+    User.objects.filter(pk=account.pk).update(session_epoch=F("session_epoch") + 1)
+    account.refresh_from_db(fields=["session_epoch"])
+    # A pending email change asked for by whoever is being signed out goes too.
+    EmailChange.objects.filter(account=account, used_at__isnull=True).delete()
     removed += Token.objects.filter(user=account).delete()[0]
     removed += ProfileToken.objects.filter(profile__account=account).delete()[1].get("accounts.ProfileToken", 0)
     return removed

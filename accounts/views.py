@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -386,6 +386,8 @@ def account_devices_sign_out_all(request):
     if request.method != "POST":
         return redirect("account-devices")
     removed = services.devices_sign_out_everywhere(account=request.user, keep_session_key=request.session.session_key)
+    # The account's session epoch moved (every other session's auth hash is void): this one stays.
+    update_session_auth_hash(request, request.user)
     messages.success(
         request,
         f"Signed out of {removed} other device{'s' if removed != 1 else ''}. Every API token was revoked; "

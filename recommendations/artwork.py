@@ -215,7 +215,9 @@ def context_probabilities(context: str, token: int) -> dict[str, float]:
     table = cache.get(key)
     if not isinstance(table, dict):
         table = {ctx: bounded(thompson_probabilities(counts, seed=ctx)) for ctx, counts in all_counts().items()}
-        cache.set(key, table, STABLE_SECONDS)
+        # Kept for two buckets: a take from a page opened just before the bucket turned is
+        # checked against the previous bucket's choice (take_record).
+        cache.set(key, table, 2 * STABLE_SECONDS)
     probabilities = table.get(context)
     if isinstance(probabilities, dict) and set(probabilities) == set(VARIANTS):
         return {k: float(v) for k, v in probabilities.items()}
@@ -332,6 +334,20 @@ def take_record(*, profile: Profile, title: Title, variant: str, now=None, token
     policy = policy_for(profile, now=now, token=token)
     if not policy.learning:
         return False
+    # Only the variant this profile's card showed counts: the one its policy chose for this
+    # title in this bucket, or in the previous one (a page opened just before the bucket
+    # turned). A hand-made `art=` naming another variant teaches the bandit nothing, so one
+    # account cannot steer what everyone else in its context is shown.
+    if policy.choose(title.pk) != variant:
+        previous = ArtworkPolicy(
+            profile_id=policy.profile_id,
+            context=policy.context,
+            token=policy.token - 1,
+            probabilities=context_probabilities(policy.context, policy.token - 1),
+            learning=True,
+        )
+        if previous.choose(title.pk) != variant:
+            return False
     if not cache.add(f"artwork:took:{profile.pk}:{title.pk}:{policy.token}", 1, STABLE_SECONDS):
         return False
     _add([(title.pk, policy.context, variant, 0, 1)], now or timezone.now())

@@ -140,6 +140,7 @@
       if (playing) return;
       if (position >= duration) position = 0;
       cancelCountdown();
+      if (end.contains(document.activeElement)) toggle.focus();
       end.hidden = true;
       playing = true;
       lastTick = Date.now();
@@ -171,7 +172,11 @@
 
     function seekTo(seconds) {
       position = Math.max(0, Math.min(duration, seconds));
-      if (position < duration && cancelCountdown()) end.hidden = true;
+      if (position < duration && cancelCountdown()) {
+        // Focus was on the end screen's "Next episode" link: keep it in the player, not on <body>.
+        if (end.contains(document.activeElement)) toggle.focus();
+        end.hidden = true;
+      }
       if (playing) lastTick = Date.now();
       render();
       heartbeat(true);

@@ -285,3 +285,38 @@ def test_a_kids_session_cannot_confirm(owner_client, owner, django_capture_on_co
     kids = signed_in_client(user, ProfileFactory(account=user, name="Kid", is_kids=True, maturity_limit=1))
     assert kids.get(path).status_code == 403 and kids.post(path).status_code == 403
     assert _email(user) == "owner@example.com"
+
+
+def test_a_password_change_after_the_request_voids_the_link(owner, django_capture_on_commit_callbacks):
+    # Someone who had the password asked (with an API token) to move the address to theirs; the
+    # owner, told by the notice, changes the password. The token still works for the API, but
+    # the change it asked for does not survive the new password.
+    from tests.support.accounts import PASSWORD
+
+    user, _ = owner
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = _api(user, PASSWORD).post("/api/v1/account/email/", {"email": "thief@example.net"})
+    assert asked.status_code == 202
+    token = _link(mail.outbox[0]).rstrip("/").rsplit("/", 1)[1]
+    owner_now = User.objects.get(pk=user.pk)
+    owner_now.set_password("a-brand-new-Secret-passw0rd")
+    owner_now.save()
+    confirmed = _api(user).post("/api/v1/account/email/confirm/", {"token": token})
+    assert confirmed.status_code == 400
+    assert "password was changed" in confirmed.json()["errors"]["token"][0]
+    assert _email(user) == "owner@example.com"
+
+
+def test_signing_out_of_all_devices_drops_a_pending_change(owner_client, owner, django_capture_on_commit_callbacks):
+    from accounts import services
+
+    user, _ = owner
+    _ask(owner_client, "elsewhere@example.net", django_capture_on_commit_callbacks)
+    path = _link(mail.outbox[0])
+    services.devices_sign_out_everywhere(account=User.objects.get(pk=user.pk), keep_session_key=None)
+    assert not EmailChange.objects.filter(account=user, used_at__isnull=True).exists()
+    assert _email(user) == "owner@example.com"
+    assert path  # the link now names nothing: a fresh browser signed in gets the "not valid" page
+    fresh = signed_in_client(User.objects.get(pk=user.pk))
+    assert fresh.post(path).status_code in (302, 400)
+    assert _email(user) == "owner@example.com"

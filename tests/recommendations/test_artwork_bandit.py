@@ -216,14 +216,40 @@ def test_opening_a_card_counts_a_take_for_its_variant(owner, titles):
     user, profile = owner
     client = signed_in_client(user, profile)
     title = titles[0]
-    assert client.get(f"/title/{title.slug}/?row=trending&art=cast").status_code == 200
+    shown = artwork.policy_for(_fresh(profile)).choose(title.pk)
+    assert client.get(f"/title/{title.slug}/?row=trending&art={shown}").status_code == 200
     stat = ArtworkStat.objects.get()
-    assert (stat.title_id, stat.variant, stat.takes, stat.impressions) == (title.pk, "cast", 1, 0)
-    client.get(f"/title/{title.slug}/?row=trending&art=cast")  # the same open again: counted once
+    assert (stat.title_id, stat.variant, stat.takes, stat.impressions) == (title.pk, shown, 1, 0)
+    client.get(f"/title/{title.slug}/?row=trending&art={shown}")  # the same open again: counted once
     client.get(f"/title/{title.slug}/?row=trending&art=bogus")  # not a variant
-    client.get(f"/title/{title.slug}/?row=no-such-row&art=setting")  # not a home row
-    client.get(f"/title/{title.slug}/?art=setting")  # no row
-    assert list(ArtworkStat.objects.values_list("variant", "takes")) == [("cast", 1)]
+    client.get(f"/title/{title.slug}/?row=no-such-row&art={shown}")  # not a home row
+    client.get(f"/title/{title.slug}/?art={shown}")  # no row
+    assert list(ArtworkStat.objects.values_list("variant", "takes")) == [(shown, 1)]
+
+
+def test_a_hand_made_art_link_naming_another_variant_teaches_nothing(owner, titles):
+    # One account opening many titles with `art=` set to a variant its cards did not show must
+    # not steer what everyone in its context is shown.
+    user, profile = owner
+    client = signed_in_client(user, profile)
+    policy = artwork.policy_for(_fresh(profile))
+    forged = 0
+    for title in titles:
+        shown = policy.choose(title.pk)
+        previous = artwork.ArtworkPolicy(
+            profile_id=profile.pk,
+            context=policy.context,
+            token=policy.token - 1,
+            probabilities=artwork.context_probabilities(policy.context, policy.token - 1),
+            learning=True,
+        ).choose(title.pk)
+        other = next((v for v in VARIANTS if v not in (shown, previous)), None)
+        if other is None:
+            continue
+        client.get(f"/title/{title.slug}/?row=trending&art={other}")
+        forged += 1
+    assert forged >= 3
+    assert not ArtworkStat.objects.filter(takes__gt=0).exists()
 
 
 def test_other_accounts_and_anonymous_visitors(other, titles, client):
