@@ -6,7 +6,8 @@ import pytest
 
 from accounts.maturity import MaturityRating
 from catalog.models import TitleKind
-from tests.support.accounts import PASSWORD, make_account
+from tests.support.accounts import make_account
+from tests.support.browser import sign_in
 from tests.support.factories import (
     CreditFactory,
     EpisodeFactory,
@@ -53,16 +54,6 @@ def catalog():
     return {"film": film, "series": series, "episodes": episodes, "others": others}
 
 
-def _sign_in(page, url: str, username: str, profile) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{url}/profiles/")
-    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
-    page.wait_for_url(f"{url}/**")
-
-
 def _serious(axe, page) -> list[str]:
     results = axe.run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
@@ -85,7 +76,7 @@ def test_main_pages_have_no_serious_or_critical_axe_violation(page, live_server,
     for label, path in ANONYMOUS:
         page.goto(f"{live_server.url}{path}")
         reports += [f"{label} {path}: {r}" for r in _serious(axe, page)]
-    _sign_in(page, live_server.url, "axe", profile)
+    sign_in(page, live_server.url, "axe", profile)
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         for label, path in PAGES:
@@ -99,7 +90,7 @@ def test_main_pages_have_no_serious_or_critical_axe_violation(page, live_server,
 def test_focus_stays_on_the_control_after_an_htmx_swap(page, live_server, catalog):
     _user, profile = make_account("keys")
     film = catalog["film"]
-    _sign_in(page, live_server.url, "keys", profile)
+    sign_in(page, live_server.url, "keys", profile)
     page.goto(f"{live_server.url}/title/{film.slug}/")
     up = page.locator("form.rate-buttons button.rate-up")
     up.focus()
@@ -116,7 +107,7 @@ def test_focus_stays_on_the_control_after_an_htmx_swap(page, live_server, catalo
 
 def test_rows_and_cards_are_reachable_and_operable_by_keyboard(page, live_server, catalog):
     _user, profile = make_account("tabber")
-    _sign_in(page, live_server.url, "tabber", profile)
+    sign_in(page, live_server.url, "tabber", profile)
     page.goto(f"{live_server.url}/")
     strip = page.locator('section[data-row="new-arrivals"] .row-strip')
     strip.focus()

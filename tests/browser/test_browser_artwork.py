@@ -9,20 +9,11 @@ import pytest
 from accounts.maturity import MaturityRating
 from catalog import services as catalog_services
 from recommendations.artwork_models import ArtworkStat
-from tests.support.accounts import PASSWORD, make_account
+from tests.support.accounts import make_account
+from tests.support.browser import sign_in
 from tests.support.factories import GenreFactory, TitleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, url: str, username: str, profile) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{url}/profiles/")
-    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
-    page.wait_for_url(f"{url}/")
 
 
 def test_home_cards_show_the_chosen_variant_and_an_open_counts_for_it(page, live_server):
@@ -34,7 +25,7 @@ def test_home_cards_show_the_chosen_variant_and_an_open_counts_for_it(page, live
     for title in titles:
         catalog_services.list_add(profile=profile, title=title)
     page.set_viewport_size({"width": 1440, "height": 900})
-    _sign_in(page, live_server.url, "viewer", profile)
+    sign_in(page, live_server.url, "viewer", profile)
 
     row = page.locator('[data-row="my-list"]')
     cards = row.locator(".poster-card")

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from accounts.maturity import MaturityRating
 from catalog.models import ListEntry, Rating, ViewingActivity
-from tests.support.accounts import PASSWORD, make_account
+from tests.support.accounts import make_account
+from tests.support.browser import sign_in
 from tests.support.factories import GenreFactory, ProfileFactory, TitleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,20 +34,10 @@ def home_data():
     return titles
 
 
-def _sign_in(page, url: str, username: str, profile) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{url}/profiles/")
-    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
-    page.wait_for_url(f"{url}/")
-
-
 def test_hero_top_ten_arrows_and_previews(page, live_server, home_data, screenshot):
     _user, profile = make_account("viewer")
     page.set_viewport_size({"width": 1440, "height": 900})
-    _sign_in(page, live_server.url, "viewer", profile)
+    sign_in(page, live_server.url, "viewer", profile)
 
     hero = page.locator("[data-hero]")
     assert hero.is_visible()

@@ -12,22 +12,13 @@ from PIL import Image
 from accounts.maturity import MaturityRating
 from catalog.models import ListEntry, ViewingActivity
 from privacy import consent
-from tests.support.accounts import PASSWORD, make_account
+from tests.support.accounts import make_account
+from tests.support.browser import sign_in
 from tests.support.factories import GenreFactory, TitleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ACCENT = (0xE5, 0x09, 0x14)  # --accent in static/css/marquee.css
-
-
-def _sign_in(page, url: str, username: str, profile) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{url}/profiles/")
-    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
-    page.wait_for_load_state()
 
 
 def _titles(n: int):
@@ -41,7 +32,7 @@ def test_removing_a_title_on_my_list_takes_its_card_away_and_updates_the_count(p
     now = timezone.now()
     for i, title in enumerate(titles):
         ListEntry.objects.create(profile=profile, title=title, added_at=now - timedelta(minutes=i))
-    _sign_in(page, live_server.url, "lister", profile)
+    sign_in(page, live_server.url, "lister", profile)
     page.goto(f"{live_server.url}/my-list/")
     assert page.locator("#my-list-count").inner_text() == "3 titles, newest first"
     page.evaluate("() => { window.__sameDocument = true; }")
@@ -71,7 +62,7 @@ def test_history_progress_bars_are_in_the_product_colour(page, live_server):
     _user, profile = make_account("watcher")
     (title,) = _titles(1)
     ViewingActivity.objects.create(profile=profile, title=title, position_seconds=3000, duration_seconds=6000)
-    _sign_in(page, live_server.url, "watcher", profile)
+    sign_in(page, live_server.url, "watcher", profile)
     page.goto(f"{live_server.url}/history/")
     bar = page.locator(".history-table progress")
     box = bar.bounding_box()
@@ -86,7 +77,7 @@ def test_an_account_without_personalization_is_offered_it_and_switches_it_on(pag
 
     user, profile = make_account("nobox", consents=False)
     _titles(6)
-    _sign_in(page, live_server.url, "nobox", profile)
+    sign_in(page, live_server.url, "nobox", profile)
     page.goto(f"{live_server.url}/")
     offer = page.locator("[data-personalize-offer]")
     offer.wait_for()

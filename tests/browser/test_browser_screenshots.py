@@ -14,6 +14,7 @@ from catalog.importing import demo
 from recommendations import catalog_index, serving, training
 from recommendations.models import ModelStatus
 from tests.support import ROOT
+from tests.support.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,16 +37,6 @@ def demo_site(live_server, settings, tmp_path):
     catalog_index.reset_index()
 
 
-def _sign_in(page, url: str, profile: Profile) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", demo.DEMO_USERNAME)
-    page.fill("input[name=password]", demo.DEMO_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{url}/profiles/")
-    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
-    page.wait_for_url(f"{url}/**")
-
-
 def _shot(page, name: str, **kwargs) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name), **kwargs)
@@ -56,7 +47,7 @@ def test_screenshots_from_the_demo_data(page, demo_site):
     adult = Profile.objects.filter(account__username=demo.DEMO_USERNAME, is_kids=False).order_by("pk").first()
     kids = Profile.objects.filter(account__username=demo.DEMO_USERNAME, is_kids=True).first()
     page.set_viewport_size({"width": 1440, "height": 900})
-    _sign_in(page, url, adult)
+    sign_in(page, url, demo.DEMO_USERNAME, adult, password=demo.DEMO_PASSWORD)
     if "/onboarding/" in page.url:
         page.goto(f"{url}/")
     hero = page.locator("[data-hero]")

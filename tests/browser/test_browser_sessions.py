@@ -5,6 +5,7 @@ import pytest
 
 from accounts.models import Device
 from tests.support.accounts import PASSWORD, make_account
+from tests.support.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,16 +14,6 @@ SAFARI_IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
-
-
-def _sign_in(page, url: str, username: str, profile) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{url}/profiles/")
-    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
-    page.wait_for_load_state()
 
 
 def _open(page, url: str, path: str) -> None:
@@ -49,12 +40,12 @@ def test_signing_out_another_browser_from_the_sessions_page(page, live_server, s
     url = live_server.url
     user, profile = make_account("twobrowsers")
     page.set_viewport_size(PHONE)
-    _sign_in(page, url, user.username, profile)
+    sign_in(page, url, user.username, profile)
     phone_context = page.context.browser.new_context(viewport=PHONE, user_agent=SAFARI_IPHONE)
     try:
         phone = phone_context.new_page()
         phone.set_default_timeout(15_000)
-        _sign_in(phone, url, user.username, profile)
+        sign_in(phone, url, user.username, profile)
         assert Device.objects.filter(account=user, kind="session").count() == 2
 
         _open(page, url, "/account/")
@@ -94,7 +85,7 @@ def test_changing_the_email_address_through_the_link_fits_a_phone(page, live_ser
     url = live_server.url
     user, profile = make_account("mailchanger")
     page.set_viewport_size(PHONE)
-    _sign_in(page, url, user.username, profile)
+    sign_in(page, url, user.username, profile)
     _open(page, url, "/account/")
     new = "a.rather.long.address.for.a.phone.screen@subdomain.example.net"
     page.fill("input[name=email]", new)

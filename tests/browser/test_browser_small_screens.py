@@ -10,7 +10,8 @@ import pytest
 
 from accounts.maturity import MaturityRating
 from catalog.models import TitleKind
-from tests.support.accounts import PASSWORD, make_account
+from tests.support.accounts import make_account
+from tests.support.browser import sign_in
 from tests.support.factories import (
     CreditFactory,
     EpisodeFactory,
@@ -70,16 +71,6 @@ def catalog():
     return {"film": film, "series": series, "others": others}
 
 
-def _sign_in(page, url: str, username: str, profile) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{url}/profiles/")
-    page.click(f"form[action='/profiles/{profile.pk}/select/'] button")
-    page.wait_for_load_state()
-
-
 def _too_wide(page, url: str, paths: list[str]) -> list[str]:
     wide = []
     for path in paths:
@@ -108,7 +99,7 @@ def test_no_main_page_is_wider_than_a_390_px_phone(page, live_server, catalog, s
     page.set_viewport_size(PHONE)
 
     wide = _too_wide(page, live_server.url, ANONYMOUS_PAGES)
-    _sign_in(page, live_server.url, "phone", profile)
+    sign_in(page, live_server.url, "phone", profile)
     paths = [p.format(film=film.slug, series=series.slug) for p in SIGNED_IN_PAGES]
     wide += _too_wide(page, live_server.url, paths)
     page.goto(f"{live_server.url}/history/")
@@ -119,7 +110,7 @@ def test_no_main_page_is_wider_than_a_390_px_phone(page, live_server, catalog, s
 def test_the_phone_header_has_a_menu_button_and_the_search_behind_an_icon(page, live_server, catalog, screenshot):
     _user, profile = make_account("phone")
     page.set_viewport_size(PHONE)
-    _sign_in(page, live_server.url, "phone", profile)
+    sign_in(page, live_server.url, "phone", profile)
     page.goto(f"{live_server.url}/")
     menu = page.locator("button.nav-toggle")
     search = page.locator("button.search-toggle")
@@ -152,7 +143,7 @@ def test_the_phone_header_has_a_menu_button_and_the_search_behind_an_icon(page, 
 
 def test_at_desktop_width_the_header_shows_everything_without_toggles(page, live_server, catalog):
     _user, profile = make_account("desk")
-    _sign_in(page, live_server.url, "desk", profile)
+    sign_in(page, live_server.url, "desk", profile)
     page.goto(f"{live_server.url}/")
     assert page.locator(".main-nav").is_visible()
     assert page.locator("#site-search").is_visible()
