@@ -10,8 +10,6 @@ from catalog.models import Rating, RatingValue, TitleKind
 from catalog.shelves import Row, RowItem
 from insights import aggregates, clusters, computation, personal_data, services
 from insights.models import Click, Impression, ImpressionDaily, InsightsSnapshot, SnapshotStatus, TitleStats
-from recommendations import artifacts
-from recommendations.models import ModelStatus, ModelVersion
 from tests.support.accounts import make_account
 from tests.support.factories import (
     EpisodeFactory,
@@ -22,6 +20,7 @@ from tests.support.factories import (
     TitleFactory,
     ViewingFactory,
 )
+from tests.support.recommender import install_axis_model
 
 pytestmark = pytest.mark.django_db
 
@@ -219,27 +218,9 @@ def test_impressions_are_in_the_personal_data_registry():
 
 
 def _install_model(tmp_path, settings, profiles, titles):
-    settings.MODEL_ROOT = tmp_path / "models"
-    d = 2
-    n = len(profiles)
     # Half the profiles point along axis 0, half along axis 1: two obvious clusters.
-    user_vecs = np.array([[1.0, 0.05 * i] if i % 2 == 0 else [0.05 * i, 1.0] for i in range(n)], dtype=np.float32)
-    item_vecs = np.array([[1.0, 0.0] if i % 2 == 0 else [0.0, 1.0] for i in range(len(titles))], dtype=np.float32)
-    artifacts.save(
-        artifacts.ModelArtifacts(
-            version="vtest",
-            title_ids=np.array([t.pk for t in titles], dtype=np.int64),
-            item_vecs=item_vecs,
-            item_bias=np.zeros(len(titles), dtype=np.float32),
-            profile_ids=np.array([p.pk for p in profiles], dtype=np.int64),
-            user_vecs=user_vecs,
-            user_bias=np.zeros(n, dtype=np.float32),
-            user_feature_names=np.array(["x"]),
-            user_feature_vecs=np.zeros((1, d), dtype=np.float32),
-            user_feature_bias=np.zeros(1, dtype=np.float32),
-        )
-    )
-    ModelVersion.objects.create(version="vtest", status=ModelStatus.SERVING)
+    settings.MODEL_ROOT = tmp_path / "models"
+    install_axis_model(profiles, titles)
 
 
 def test_kmeans_separates_obvious_groups():

@@ -10,7 +10,6 @@ import re
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
@@ -21,8 +20,6 @@ from common.csv import defuse
 from insights import aggregates, clusters, computation, services, views
 from insights.models import Click, Impression, InsightsSnapshot, SnapshotStatus, TitleStats
 from ops import background
-from recommendations import artifacts
-from recommendations.models import ModelStatus, ModelVersion
 from tests.support.accounts import make_account
 from tests.support.factories import (
     EpisodeFactory,
@@ -33,6 +30,7 @@ from tests.support.factories import (
     TitleFactory,
     ViewingFactory,
 )
+from tests.support.recommender import install_axis_model
 
 ROOT = Path(django_settings.BASE_DIR)
 
@@ -44,23 +42,7 @@ def _people(prefix, n, consents=True):
 def _install_model(tmp_path, settings, profiles, axis, titles):
     """A serving model whose profiles point along axis[i] (0 or 1): clusters of known sizes."""
     settings.MODEL_ROOT = tmp_path / "models"
-    user_vecs = np.array([[1.0, 0.01 * i] if a == 0 else [0.01 * i, 1.0] for i, a in enumerate(axis)], np.float32)
-    item_vecs = np.array([[1.0, 0.0] if i % 2 == 0 else [0.0, 1.0] for i in range(len(titles))], np.float32)
-    artifacts.save(
-        artifacts.ModelArtifacts(
-            version="vr2",
-            title_ids=np.array([t.pk for t in titles], dtype=np.int64),
-            item_vecs=item_vecs,
-            item_bias=np.zeros(len(titles), dtype=np.float32),
-            profile_ids=np.array([p.pk for p in profiles], dtype=np.int64),
-            user_vecs=user_vecs,
-            user_bias=np.zeros(len(profiles), dtype=np.float32),
-            user_feature_names=np.array(["x"]),
-            user_feature_vecs=np.zeros((1, 2), dtype=np.float32),
-            user_feature_bias=np.zeros(1, dtype=np.float32),
-        )
-    )
-    ModelVersion.objects.create(version="vr2", status=ModelStatus.SERVING)
+    install_axis_model(profiles, titles, axis=axis, spread=0.01, version="vr2")
 
 
 def _compute() -> InsightsSnapshot:

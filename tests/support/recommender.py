@@ -119,3 +119,29 @@ def fresh(profile):
     """The profile as stored now (its engagement stamp moved with every signal)."""
     profile.refresh_from_db()
     return profile
+
+
+def install_axis_model(profiles, titles, *, axis=None, spread: float = 0.05, version: str = "vtest") -> None:
+    """A serving two-dimensional model with clusters of known membership: profile i points along
+    axis[i] (0 or 1; default alternating), titles alternate between the axes. For the insights
+    cluster tests; the caller points MODEL_ROOT at a scratch folder."""
+    axis = [i % 2 for i in range(len(profiles))] if axis is None else list(axis)
+    user_vecs = np.array(
+        [[1.0, spread * i] if a == 0 else [spread * i, 1.0] for i, a in enumerate(axis)], dtype=np.float32
+    )
+    item_vecs = np.array([[1.0, 0.0] if i % 2 == 0 else [0.0, 1.0] for i in range(len(titles))], dtype=np.float32)
+    artifacts.save(
+        artifacts.ModelArtifacts(
+            version=version,
+            title_ids=np.array([t.pk for t in titles], dtype=np.int64),
+            item_vecs=item_vecs,
+            item_bias=np.zeros(len(titles), dtype=np.float32),
+            profile_ids=np.array([p.pk for p in profiles], dtype=np.int64),
+            user_vecs=user_vecs,
+            user_bias=np.zeros(len(profiles), dtype=np.float32),
+            user_feature_names=np.array(["x"]),
+            user_feature_vecs=np.zeros((1, 2), dtype=np.float32),
+            user_feature_bias=np.zeros(1, dtype=np.float32),
+        )
+    )
+    ModelVersion.objects.create(version=version, status=ModelStatus.SERVING)
